@@ -1,0 +1,57 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rpd::config {
+
+// One aggregate for the whole daemon; the defaults here are the documented
+// defaults (docs/config.md), so a missing key never needs special handling.
+struct http_settings {
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 8888;
+    bool always_200 = false;
+    std::vector<std::string> cors_origins;
+    std::uint32_t max_connections = 100000;
+    std::chrono::seconds request_timeout{30};
+    std::chrono::seconds idle_timeout{60};
+    std::uint32_t max_header_bytes = 8192;
+};
+
+struct redis_settings {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 6379;
+    std::string unix_socket;
+    std::string username;
+    std::string password;
+    std::uint32_t db = 0;
+    std::string prefix = "RA_";
+    std::uint32_t subscriber_connections = 4;
+    std::chrono::milliseconds connect_timeout{2000};
+};
+
+struct task_settings {
+    std::string id_pattern = "^[A-Za-z0-9_]+$";
+    std::uint32_t max_id_length = 32;
+};
+
+struct watch_settings {
+    std::chrono::seconds keepalive{10}; // zero disables
+    std::chrono::seconds timeout{0};    // zero means no limit
+};
+
+struct log_settings {
+    std::string level = "info";
+};
+
+struct settings {
+    http_settings http;
+    redis_settings redis;
+    task_settings task;
+    watch_settings watch;
+    log_settings log;
+};
+
+} // namespace rpd::config

@@ -1,0 +1,28 @@
+#pragma once
+
+#include "redis_push/config/config.hpp"
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace rpd::config {
+
+// Thrown for every configuration problem; what() names the offending key
+// first ("redis.prot: unknown key") so operators can grep for it.
+class config_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Parses a JSON document (the text of a config file) into settings.
+settings parse(std::string_view json_text);
+
+// Reads and parses a file, then applies environment overrides
+// (REDIS_PUSH_REDIS_PASSWORD). Throws config_error.
+settings load_file(const std::string& path);
+
+// Applies the environment overrides to already parsed settings.
+void apply_environment(settings& s);
+
+} // namespace rpd::config

@@ -1,0 +1,242 @@
+#include "redis_push/config/loader.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <regex>
+#include <sstream>
+
+namespace rpd::config {
+namespace {
+
+using json = nlohmann::json;
+
+[[noreturn]] void fail(const std::string& key, const std::string& what) {
+    throw config_error(key + ": " + what);
+}
+
+std::int64_t integer_in(const json& v, const std::string& key, std::int64_t lo, std::int64_t hi) {
+    if (!v.is_number_integer() && !v.is_number_unsigned())
+        fail(key, "expected an integer");
+    // Unsigned values above int64 max can only be out of range anyway.
+    if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(hi))
+        fail(key, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+    const auto n = v.get<std::int64_t>();
+    if (n < lo || n > hi)
+        fail(key, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+    return n;
+}
+
+std::string string_of(const json& v, const std::string& key) {
+    if (!v.is_string())
+        fail(key, "expected a string");
+    return v.get<std::string>();
+}
+
+bool bool_of(const json& v, const std::string& key) {
+    if (!v.is_boolean())
+        fail(key, "expected true or false");
+    return v.get<bool>();
+}
+
+constexpr std::int64_t int32_max = std::numeric_limits<std::int32_t>::max();
+
+using setter = std::function<void(settings&, const json&, const std::string&)>;
+struct key_rule {
+    const char* section;
+    const char* name;
+    setter apply;
+};
+
+// Every accepted key with its type and range; the single source of truth
+// for what a config file may contain.
+const std::vector<key_rule>& rules() {
+    static const std::vector<key_rule> table = {
+        {"http", "address",
+         [](settings& s, const json& v, const std::string& k) {
+             auto text = string_of(v, k);
+             boost::system::error_code ec;
+             boost::asio::ip::make_address(text, ec);
+             if (ec)
+                 fail(k, "not an IPv4 or IPv6 address: \"" + text + "\"");
+             s.http.address = std::move(text);
+         }},
+        {"http", "port",
+         [](settings& s, const json& v, const std::string& k) {
+             s.http.port = static_cast<std::uint16_t>(integer_in(v, k, 1, 65535));
+         }},
+        {"http", "always_200",
+         [](settings& s, const json& v, const std::string& k) {
+             s.http.always_200 = bool_of(v, k);
+         }},
+        {"http", "cors_origins",
+         [](settings& s, const json& v, const std::string& k) {
+             if (!v.is_array())
+                 fail(k, "expected an array of strings");
+             s.http.cors_origins.clear();
+             for (const auto& item : v) {
+                 if (!item.is_string())
+                     fail(k, "expected an array of strings");
+                 s.http.cors_origins.push_back(item.get<std::string>());
+             }
+         }},
+        {"http", "max_connections",
+         [](settings& s, const json& v, const std::string& k) {
+             s.http.max_connections = static_cast<std::uint32_t>(integer_in(v, k, 1, 10000000));
+         }},
+        {"http", "request_timeout_seconds",
+         [](settings& s, const json& v, const std::string& k) {
+             s.http.request_timeout = std::chrono::seconds(integer_in(v, k, 1, 3600));
+         }},
+        {"http", "idle_timeout_seconds",
+         [](settings& s, const json& v, const std::string& k) {
+             s.http.idle_timeout = std::chrono::seconds(integer_in(v, k, 1, 86400));
+         }},
+        {"http", "max_header_bytes",
+         [](settings& s, const json& v, const std::string& k) {
+             s.http.max_header_bytes = static_cast<std::uint32_t>(integer_in(v, k, 1024, 1048576));
+         }},
+        {"redis", "host",
+         [](settings& s, const json& v, const std::string& k) {
+             auto text = string_of(v, k);
+             if (text.empty())
+                 fail(k, "must not be empty");
+             s.redis.host = std::move(text);
+         }},
+        {"redis", "port",
+         [](settings& s, const json& v, const std::string& k) {
+             s.redis.port = static_cast<std::uint16_t>(integer_in(v, k, 1, 65535));
+         }},
+        {"redis", "unix_socket",
+         [](settings& s, const json& v, const std::string& k) {
+             s.redis.unix_socket = string_of(v, k);
+         }},
+        {"redis", "username",
+         [](settings& s, const json& v, const std::string& k) {
+             s.redis.username = string_of(v, k);
+         }},
+        {"redis", "password",
+         [](settings& s, const json& v, const std::string& k) {
+             s.redis.password = string_of(v, k);
+         }},
+        {"redis", "db",
+         [](settings& s, const json& v, const std::string& k) {
+             s.redis.db = static_cast<std::uint32_t>(integer_in(v, k, 0, int32_max));
+         }},
+        {"redis", "prefix",
+         [](settings& s, const json& v, const std::string& k) {
+             s.redis.prefix = string_of(v, k);
+         }},
+        {"redis", "subscriber_connections",
+         [](settings& s, const json& v, const std::string& k) {
+             s.redis.subscriber_connections = static_cast<std::uint32_t>(integer_in(v, k, 1, 256));
+         }},
+        {"redis", "connect_timeout_ms",
+         [](settings& s, const json& v, const std::string& k) {
+             s.redis.connect_timeout = std::chrono::milliseconds(integer_in(v, k, 1, 600000));
+         }},
+        {"task", "id_pattern",
+         [](settings& s, const json& v, const std::string& k) {
+             auto text = string_of(v, k);
+             try {
+                 std::regex probe(text, std::regex::ECMAScript);
+             } catch (const std::regex_error& e) {
+                 fail(k, std::string("not a valid ECMAScript regular expression: ") + e.what());
+             }
+             s.task.id_pattern = std::move(text);
+         }},
+        {"task", "max_id_length",
+         [](settings& s, const json& v, const std::string& k) {
+             s.task.max_id_length = static_cast<std::uint32_t>(integer_in(v, k, 1, 1024));
+         }},
+        {"watch", "keepalive_seconds",
+         [](settings& s, const json& v, const std::string& k) {
+             s.watch.keepalive = std::chrono::seconds(integer_in(v, k, 0, 3600));
+         }},
+        {"watch", "timeout_seconds",
+         [](settings& s, const json& v, const std::string& k) {
+             s.watch.timeout = std::chrono::seconds(integer_in(v, k, 0, 604800));
+         }},
+        {"log", "level",
+         [](settings& s, const json& v, const std::string& k) {
+             static const std::array<const char*, 7> levels = {
+                 "trace", "debug", "info", "warn", "error", "critical", "off"};
+             auto text = string_of(v, k);
+             for (const char* l : levels)
+                 if (text == l) {
+                     s.log.level = std::move(text);
+                     return;
+                 }
+             fail(k, "must be one of trace, debug, info, warn, error, critical, off");
+         }},
+    };
+    return table;
+}
+
+bool known_section(const std::string& name) {
+    for (const auto& r : rules())
+        if (name == r.section)
+            return true;
+    return false;
+}
+
+const key_rule* find_rule(const std::string& section, const std::string& name) {
+    for (const auto& r : rules())
+        if (section == r.section && name == r.name)
+            return &r;
+    return nullptr;
+}
+
+} // namespace
+
+settings parse(std::string_view json_text) {
+    json doc;
+    try {
+        doc = json::parse(json_text);
+    } catch (const json::parse_error& e) {
+        throw config_error(std::string("invalid JSON: ") + e.what());
+    }
+    if (!doc.is_object())
+        throw config_error("top level: expected a JSON object");
+
+    settings s;
+    for (const auto& [section, body] : doc.items()) {
+        if (!known_section(section))
+            fail(section, "unknown key");
+        if (!body.is_object())
+            fail(section, "expected an object");
+        for (const auto& [name, value] : body.items()) {
+            const std::string key = section + "." + name;
+            const key_rule* rule = find_rule(section, name);
+            if (rule == nullptr)
+                fail(key, "unknown key");
+            rule->apply(s, value, key);
+        }
+    }
+    return s;
+}
+
+void apply_environment(settings& s) {
+    if (const char* password = std::getenv("REDIS_PUSH_REDIS_PASSWORD"))
+        s.redis.password = password;
+}
+
+settings load_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw config_error(path + ": cannot open config file");
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad())
+        throw config_error(path + ": cannot read config file");
+    settings s = parse(text.str());
+    apply_environment(s);
+    return s;
+}
+
+} // namespace rpd::config
