@@ -1,0 +1,50 @@
+#pragma once
+
+#include "redis_push/config/config.hpp"
+#include "redis_push/http/context.hpp"
+#include "redis_push/http/listener.hpp"
+#include "redis_push/redis/command_connection.hpp"
+#include "redis_push/redis/subscriber_pool.hpp"
+#include "redis_push/tasks/task_service.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <memory>
+
+namespace rpd::app {
+
+// Wires the layers together and owns them, in the order they are built:
+// io_context, Redis connections, task service, HTTP context and listener.
+// Shutdown runs the other way round (see docs/architecture.md).
+class server {
+public:
+    explicit server(config::settings settings);
+    ~server();
+
+    // Runs the event loop until shutdown completes. Returns the exit code.
+    int run();
+
+    bool redis_up() const;
+    std::string render_metrics() const;
+
+private:
+    void begin_shutdown(int signal_number);
+    void drain_step();
+    void finish_shutdown();
+
+    config::settings settings_;
+    boost::asio::io_context ioc_{1};
+    redis::command_connection commands_;
+    redis::subscriber_pool subscribers_;
+    tasks::task_service tasks_;
+    http::context http_;
+    std::shared_ptr<http::listener> listener_;
+    boost::asio::signal_set signals_;
+    boost::asio::steady_timer drain_timer_;
+    std::chrono::steady_clock::time_point drain_deadline_;
+    bool stopping_ = false;
+};
+
+} // namespace rpd::app

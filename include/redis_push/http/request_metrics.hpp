@@ -1,0 +1,53 @@
+#pragma once
+
+#include "redis_push/tasks/outcome.hpp"
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace rpd::http {
+
+// Counters the HTTP layer keeps; plain integers, as everything runs on the
+// one event-loop thread.
+enum class request_mode : std::uint8_t { poll, watch, head, options, operations, other, count_ };
+
+enum class request_result : std::uint8_t {
+    found,
+    delivered,
+    not_found,
+    invalid_json,
+    unavailable,
+    killed,
+    timed_out,
+    shutting_down,
+    client_closed,
+    invalid_task_id,
+    invalid_mode,
+    method_not_allowed,
+    unknown_path,
+    bad_request,
+    too_large,
+    ok,
+    count_
+};
+
+std::string_view to_string(request_mode m);
+std::string_view to_string(request_result r);
+request_result result_of(tasks::outcome o);
+
+struct request_metrics {
+    static constexpr std::size_t modes = static_cast<std::size_t>(request_mode::count_);
+    static constexpr std::size_t results = static_cast<std::size_t>(request_result::count_);
+
+    std::array<std::array<std::uint64_t, results>, modes> requests{};
+    std::uint64_t connections_open = 0;
+    std::uint64_t connections_accepted = 0;
+    std::uint64_t connections_rejected = 0;
+
+    void count(request_mode m, request_result r) {
+        ++requests[static_cast<std::size_t>(m)][static_cast<std::size_t>(r)];
+    }
+};
+
+} // namespace rpd::http

@@ -1,0 +1,444 @@
+#pragma once
+
+// Template definitions of http::session; included by session.cpp (for
+// tcp::socket) and by the unit tests (for beast::test::stream).
+
+#include "redis_push/http/response.hpp"
+#include "redis_push/http/session.hpp"
+
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <spdlog/spdlog.h>
+
+namespace rpd::http {
+
+namespace detail {
+// tcp::socket wants shutdown() before close() and takes an error_code;
+// beast::test::stream has neither.
+template <class Stream> void close_stream(Stream& s) {
+    if constexpr (requires(boost::system::error_code ec) { s.close(ec); }) {
+        boost::system::error_code ec;
+        if constexpr (requires { s.shutdown(Stream::shutdown_both, ec); })
+            s.shutdown(Stream::shutdown_both, ec);
+        s.close(ec);
+    } else {
+        s.close();
+    }
+}
+
+inline method method_of(boost::beast::http::verb v) {
+    using boost::beast::http::verb;
+    switch (v) {
+    case verb::get:
+        return method::get;
+    case verb::head:
+        return method::head;
+    case verb::options:
+        return method::options;
+    default:
+        return method::other;
+    }
+}
+
+// The first read of a request; usually the whole head arrives in it.
+constexpr std::size_t read_chunk = 1024;
+} // namespace detail
+
+template <class Stream>
+session<Stream>::session(Stream&& stream, context& ctx)
+    : stream_(std::move(stream)), ctx_(ctx), timer_(stream_.get_executor()) {
+    ctx_.sessions.push_back(*this);
+    ++ctx_.metrics.connections_open;
+}
+
+template <class Stream> session<Stream>::~session() {
+    if (watch_)
+        watch_->abandon();
+    --ctx_.metrics.connections_open;
+}
+
+template <class Stream> void session<Stream>::run() {
+    read_request();
+}
+
+template <class Stream> void session<Stream>::shutdown() {
+    if (state_ == state::reading)
+        close();
+    // Otherwise the answer in progress goes out first; after_response()
+    // closes because ctx_.shutting_down is set.
+}
+
+// ---- reading --------------------------------------------------------------
+
+template <class Stream> void session<Stream>::read_request() {
+    state_ = state::reading;
+    if (buffer_.size() > 0) // a pipelined request is already here
+        return read_head();
+    // Nothing yet: this is the idle (keep-alive) wait, or for a new
+    // connection the wait for its first request.
+    arm_timer(first_request_ ? ctx_.http.request_timeout : ctx_.http.idle_timeout);
+    if (!probing_)
+        start_probe();
+}
+
+template <class Stream> void session<Stream>::start_probe() {
+    if (probing_ || state_ == state::closed || buffer_.size() > 0)
+        return;
+    probing_ = true;
+    stream_.async_read_some(
+        buffer_.prepare(detail::read_chunk),
+        [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+            self->on_bytes(ec, n);
+        });
+}
+
+template <class Stream>
+void session<Stream>::on_bytes(const boost::system::error_code& ec, std::size_t n) {
+    probing_ = false;
+    if (state_ == state::closed)
+        return;
+    if (ec) {
+        // EOF or reset: the client is gone. A pending watch goes with it.
+        if (watch_)
+            ctx_.metrics.count(mode_, request_result::client_closed);
+        return close();
+    }
+    buffer_.commit(n);
+    if (state_ == state::reading)
+        return read_head();
+    // A request pipelined behind one still being answered: keep it for
+    // later and stop probing, so that no read is pending when the next
+    // head is parsed (test streams cannot cancel one). Such a client's
+    // departure shows up at the next keepalive write instead.
+}
+
+template <class Stream> void session<Stream>::read_head() {
+    first_request_ = false;
+    arm_timer(ctx_.http.request_timeout); // counted from the request's first byte
+    parser_.emplace();
+    parser_->header_limit(ctx_.http.max_header_bytes);
+    boost::beast::http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+            self->on_head(ec);
+        });
+}
+
+template <class Stream> void session<Stream>::on_head(const boost::system::error_code& ec) {
+    namespace bhttp = boost::beast::http;
+    if (state_ == state::closed)
+        return;
+    timer_.cancel();
+    if (ec) {
+        parser_.reset();
+        keep_alive_ = false;
+        task_path_ = false;
+        mode_ = request_mode::other;
+        if (ec == bhttp::error::header_limit)
+            return respond_error(431, "Request too large", request_result::too_large);
+        if (ec == bhttp::error::end_of_stream || ec == boost::asio::error::eof ||
+            ec == boost::asio::error::operation_aborted ||
+            ec == boost::asio::error::connection_reset)
+            return close();
+        return respond_error(400, "Bad Request", request_result::bad_request);
+    }
+    const auto& req = parser_->get();
+    keep_alive_ = req.keep_alive();
+    http10_ = req.version() < 11;
+    // We never read request bodies: answer, then close instead of parsing one.
+    if (!parser_->is_done())
+        keep_alive_ = false;
+    cors_origin_.clear();
+    if (ctx_.cors.enabled()) {
+        const auto origin = req[bhttp::field::origin];
+        if (ctx_.cors.allows(origin))
+            cors_origin_.assign(origin.data(), origin.size());
+    }
+    const method m = detail::method_of(req.method());
+    dispatch(m, req.target());
+}
+
+template <class Stream> void session<Stream>::dispatch(method m, std::string_view target) {
+    const route r = ctx_.routes.resolve(m, target);
+    head_only_ = m == method::head;
+    task_path_ = target.starts_with("/task/");
+    mode_ = head_only_ ? request_mode::head : request_mode::poll;
+    state_ = state::handling;
+
+    switch (r.type) {
+    case route::kind::healthz: {
+        mode_ = request_mode::operations;
+        const bool up = ctx_.redis_up();
+        return respond(up ? 200 : 503, up ? R"({"redis":"up"})" : R"({"redis":"down"})",
+                       request_result::ok);
+    }
+    case route::kind::metrics:
+        mode_ = request_mode::operations;
+        return respond(200, ctx_.render_metrics(), request_result::ok,
+                       "text/plain; version=0.0.4; charset=utf-8");
+    case route::kind::not_found:
+        mode_ = request_mode::other;
+        return respond_error(404, "Not Found", request_result::unknown_path);
+    case route::kind::method_not_allowed:
+        mode_ = request_mode::other;
+        return respond_error(405, "Method Not Allowed", request_result::method_not_allowed);
+    case route::kind::invalid_task_id:
+        return respond_error(400, "Invalid task id", request_result::invalid_task_id);
+    case route::kind::invalid_mode:
+        return respond_error(400, "Invalid mode", request_result::invalid_mode);
+    case route::kind::task_options: {
+        mode_ = request_mode::options;
+        auto head = make_head(204);
+        head.allow = true;
+        head.preflight = true;
+        std::string bytes;
+        std::string request_headers;
+        if (!cors_origin_.empty()) {
+            auto v = parser_->get()[boost::beast::http::field::access_control_request_headers];
+            request_headers.assign(v.data(), v.size());
+            head.cors_request_headers = request_headers;
+        }
+        append_head(bytes, head);
+        parser_.reset();
+        ctx_.metrics.count(mode_, request_result::ok);
+        response_done_ = true;
+        return send(bytes);
+    }
+    case route::kind::task_poll:
+        // r.id points into the parser: use it before letting the parser go.
+        ctx_.tasks.poll(r.id, [self = this->shared_from_this()](tasks::outcome o, std::string v) {
+            self->on_poll_result(o, std::move(v));
+        });
+        parser_.reset();
+        return;
+    case route::kind::task_watch:
+        mode_ = request_mode::watch;
+        watch_ = ctx_.tasks.start_watch(r.id, *this);
+        parser_.reset();
+        return start_probe();
+    }
+}
+
+// ---- answering ------------------------------------------------------------
+
+template <class Stream> response_head session<Stream>::make_head(unsigned status) const {
+    response_head head;
+    head.status = (ctx_.http.always_200 && task_path_) ? 200 : status;
+    head.keep_alive = keep_alive_ && !ctx_.shutting_down;
+    head.http10 = http10_;
+    head.cors_origin = cors_origin_;
+    head.watch = mode_ == request_mode::watch;
+    return head;
+}
+
+template <class Stream>
+void session<Stream>::respond(unsigned status, std::string_view body, request_result result,
+                              std::string_view content_type) {
+    auto head = make_head(status);
+    head.content_type = content_type;
+    head.content_length = body.size();
+    head.allow = status == 405;
+    std::string bytes;
+    bytes.reserve(256 + (head_only_ ? 0 : body.size()));
+    append_head(bytes, head);
+    if (!head_only_)
+        bytes.append(body);
+    parser_.reset();
+    ctx_.metrics.count(mode_, result);
+    response_done_ = true;
+    send(bytes);
+}
+
+template <class Stream>
+void session<Stream>::respond_error(unsigned status, std::string_view text, request_result result) {
+    respond(status, error_body(text), result);
+}
+
+template <class Stream>
+void session<Stream>::on_poll_result(tasks::outcome result, std::string value) {
+    if (state_ != state::handling)
+        return;
+    switch (result) {
+    case tasks::outcome::found:
+        return respond(200, value, request_result::found);
+    case tasks::outcome::not_found:
+        return respond_error(404, "Not Found", request_result::not_found);
+    default:
+        return respond_error(503, "Redis unavailable", request_result::unavailable);
+    }
+}
+
+namespace detail {
+inline std::string_view error_text(tasks::outcome o) {
+    switch (o) {
+    case tasks::outcome::not_found:
+        return "Not Found";
+    case tasks::outcome::invalid_json:
+        return "Invalid JSON in task data";
+    case tasks::outcome::unavailable:
+        return "Redis unavailable";
+    case tasks::outcome::killed:
+        return "Killed due to another concurrent request for this task";
+    case tasks::outcome::timed_out:
+        return "Watch timed out";
+    case tasks::outcome::shutting_down:
+        return "Server shutting down";
+    default:
+        return "";
+    }
+}
+
+inline unsigned status_of(tasks::outcome o) {
+    switch (o) {
+    case tasks::outcome::not_found:
+        return 404;
+    case tasks::outcome::invalid_json:
+        return 502;
+    case tasks::outcome::unavailable:
+        return 503;
+    case tasks::outcome::shutting_down:
+        return 503;
+    default:
+        return 200;
+    }
+}
+} // namespace detail
+
+template <class Stream> void session<Stream>::on_watch_established() {
+    if (state_ != state::handling)
+        return;
+    state_ = state::holding;
+    auto head = make_head(200);
+    if (http10_) {
+        // HTTP/1.0 has no chunks: the body ends when the connection does.
+        head.body_framing = response_head::framing::close_delimited;
+        head.keep_alive = keep_alive_ = false;
+    } else {
+        head.body_framing = response_head::framing::chunked;
+    }
+    chunked_ = !http10_;
+    std::string bytes;
+    append_head(bytes, head);
+    send(bytes);
+    if (ctx_.keepalive.count() > 0)
+        arm_timer(ctx_.keepalive);
+}
+
+template <class Stream>
+void session<Stream>::on_watch_finished(tasks::outcome result, std::string value) {
+    watch_.reset();
+    if (state_ == state::closed)
+        return;
+    const bool answer = result == tasks::outcome::found || result == tasks::outcome::delivered;
+    if (state_ == state::handling) {
+        // Never established: a complete response with a real status.
+        if (answer)
+            return respond(200, value, result_of(result));
+        return respond_error(detail::status_of(result), detail::error_text(result),
+                             result_of(result));
+    }
+    if (state_ != state::holding)
+        return;
+    timer_.cancel(); // no more keepalives
+    const std::string body = answer ? std::move(value) : error_body(detail::error_text(result));
+    std::string bytes;
+    if (chunked_) {
+        append_chunk(bytes, body);
+        bytes.append(last_chunk);
+    } else {
+        bytes = body;
+    }
+    ctx_.metrics.count(mode_, result_of(result));
+    response_done_ = true;
+    send(bytes);
+}
+
+// ---- writing --------------------------------------------------------------
+
+template <class Stream> void session<Stream>::send(std::string_view bytes) {
+    pending_.append(bytes);
+    flush();
+}
+
+template <class Stream> void session<Stream>::flush() {
+    if (writing_ || pending_.empty() || state_ == state::closed)
+        return;
+    writing_ = true;
+    out_.swap(pending_);
+    pending_.clear();
+    boost::asio::async_write(
+        stream_, boost::asio::buffer(out_),
+        [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+            self->on_write(ec);
+        });
+}
+
+template <class Stream> void session<Stream>::on_write(const boost::system::error_code& ec) {
+    writing_ = false;
+    out_.clear();
+    if (state_ == state::closed)
+        return;
+    if (ec) {
+        if (watch_)
+            ctx_.metrics.count(mode_, request_result::client_closed);
+        return close();
+    }
+    if (!pending_.empty())
+        return flush();
+    if (response_done_)
+        after_response();
+}
+
+template <class Stream> void session<Stream>::after_response() {
+    response_done_ = false;
+    chunked_ = false;
+    if (!keep_alive_ || ctx_.shutting_down)
+        return close();
+    read_request();
+}
+
+// ---- timers ---------------------------------------------------------------
+
+template <class Stream> void session<Stream>::arm_timer(std::chrono::steady_clock::duration d) {
+    timer_.expires_after(d);
+    timer_.async_wait([self = this->shared_from_this()](const boost::system::error_code& ec) {
+        if (!ec)
+            self->on_timer();
+    });
+}
+
+template <class Stream> void session<Stream>::on_timer() {
+    if (state_ == state::reading)
+        return close(); // idle or too slow sending its head
+    if (state_ != state::holding)
+        return;
+    // Keepalive: a newline only when the line is quiet; a write still in
+    // flight means the client is slow, and a second newline would not help.
+    if (!writing_) {
+        writing_ = true;
+        const std::string_view nl = chunked_ ? keepalive_chunk : keepalive_bare;
+        boost::asio::async_write(
+            stream_, boost::asio::buffer(nl.data(), nl.size()),
+            [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                self->on_write(ec);
+            });
+    }
+    arm_timer(ctx_.keepalive);
+}
+
+template <class Stream> void session<Stream>::close() {
+    if (state_ == state::closed)
+        return;
+    state_ = state::closed;
+    timer_.cancel();
+    if (watch_) {
+        watch_->abandon();
+        watch_.reset();
+    }
+    parser_.reset();
+    session_base::hook.unlink();
+    detail::close_stream(stream_);
+}
+
+} // namespace rpd::http

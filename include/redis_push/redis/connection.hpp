@@ -1,0 +1,107 @@
+#pragma once
+
+#include "redis_push/redis/backoff.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <random>
+#include <string>
+
+struct redisAsyncContext;
+
+namespace rpd::redis {
+
+struct endpoint {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 6379;
+    std::string unix_socket; // wins over host/port when set
+    std::string username;
+    std::string password;
+    std::uint32_t db = 0;
+    std::chrono::milliseconds connect_timeout{2000};
+    std::chrono::milliseconds health_interval{1000};
+};
+
+// One Redis connection that keeps itself alive: connect with a deadline,
+// AUTH/SELECT, a periodic health probe whose late answer forces a
+// reconnect, and capped exponential backoff with jitter after any loss.
+// The owner sends its own commands through context() while ready() and is
+// told about transitions through the two callbacks. hiredis frees a context
+// on its own after a disconnect, so context() is only valid while ready().
+class connection {
+public:
+    enum class probe_kind {
+        ping,     // PING, for a connection in normal mode
+        subscribe // re-SUBSCRIBE of a private channel: hiredis 0.14 drops
+                  // PING replies in subscribed mode and leaks their callbacks
+    };
+
+    struct callbacks {
+        std::function<void()> on_ready;
+        std::function<void()> on_lost; // only after on_ready
+    };
+
+    connection(boost::asio::io_context& ioc, endpoint ep, std::string role, probe_kind probe,
+               std::string probe_channel, callbacks cb);
+    ~connection();
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+
+    void start();
+    // Closes for good; pending commands are answered with a null reply.
+    void stop();
+
+    bool ready() const { return state_ == state::ready; }
+    redisAsyncContext* context() const { return ready() ? context_ : nullptr; }
+    const std::string& role() const { return role_; }
+    std::uint64_t reconnects() const { return reconnects_; }
+
+    // Drops the connection (and reconnects after backoff), e.g. after a
+    // protocol-level failure noticed by the owner.
+    void force_reconnect(const std::string& reason);
+
+private:
+    enum class state { idle, connecting, setting_up, ready, waiting_retry, stopped };
+
+    void connect_now();
+    void begin_setup();
+    void on_setup_reply(bool ok, const std::string& what);
+    void become_ready();
+    void schedule_retry();
+    void handle_loss(const std::string& reason);
+    void arm_health_timer();
+    void on_health_tick();
+    void send_probe();
+    std::string describe() const;
+
+    static void on_connect(const redisAsyncContext* ctx, int status);
+    static void on_disconnect(const redisAsyncContext* ctx, int status);
+    static void on_setup_reply_cb(redisAsyncContext* ctx, void* reply, void* privdata);
+    static void on_probe_reply_cb(redisAsyncContext* ctx, void* reply, void* privdata);
+
+    boost::asio::io_context& ioc_;
+    endpoint endpoint_;
+    std::string role_;
+    probe_kind probe_kind_;
+    std::string probe_channel_;
+    callbacks callbacks_;
+
+    state state_ = state::idle;
+    redisAsyncContext* context_ = nullptr;
+    bool freeing_ = false; // we are inside our own redisAsyncFree
+    int setup_replies_pending_ = 0;
+    bool probe_outstanding_ = false;
+    std::chrono::steady_clock::time_point probe_sent_;
+    boost::asio::steady_timer deadline_timer_; // connect deadline, then retry delay
+    boost::asio::steady_timer health_timer_;
+    backoff backoff_;
+    std::minstd_rand random_;
+    std::uint64_t reconnects_ = 0;
+    bool was_ever_ready_ = false;
+};
+
+} // namespace rpd::redis

@@ -1,0 +1,76 @@
+#pragma once
+
+#include "redis_push/redis/command_connection.hpp"
+#include "redis_push/redis/subscriber_pool.hpp"
+#include "redis_push/tasks/outcome.hpp"
+#include "redis_push/tasks/watch.hpp"
+#include "redis_push/util/uuid.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/intrusive/list.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace rpd::tasks {
+
+struct task_settings {
+    std::string prefix = "RA_";
+    std::chrono::seconds watch_timeout{0}; // zero: no limit
+};
+
+// The task protocol on top of the Redis layer: polls, and the watches it
+// keeps track of (for re-checks after a reconnect and for shutdown).
+class task_service {
+public:
+    using poll_handler = std::function<void(outcome, std::string value)>;
+
+    task_service(boost::asio::io_context& ioc, redis::command_connection& commands,
+                 redis::subscriber_pool& subscribers, task_settings settings);
+    ~task_service();
+
+    // One GET of the data key; the handler never runs inside this call.
+    void poll(std::string_view id, poll_handler handler);
+
+    // Creates and starts a watch; the caller owns it.
+    std::shared_ptr<watch> start_watch(std::string_view id, watch_observer& observer);
+
+    // Every waiting watch re-reads its data key (after a reconnect).
+    void recheck_all();
+    // Ends every live watch with the shutdown error.
+    void shutdown();
+    bool shutting_down() const { return shutting_down_; }
+
+    std::size_t active_watches() const { return watches_.size(); }
+
+    // Used by watch.
+    boost::asio::io_context& io() { return ioc_; }
+    redis::command_connection& commands() { return commands_; }
+    redis::subscriber_pool& subscribers() { return subscribers_; }
+    const task_settings& settings() const { return settings_; }
+    std::string data_key(std::string_view id) const;
+    std::string channel(std::string_view id) const;
+    std::array<char, 36> new_uuid() { return uuids_.next(); }
+    void track(watch& w) { watches_.push_back(w); }
+
+private:
+    using watch_list = boost::intrusive::list<
+        watch,
+        boost::intrusive::member_hook<watch, decltype(watch::registry_hook), &watch::registry_hook>,
+        boost::intrusive::constant_time_size<false>>;
+
+    template <class Fn> void for_each_watch(Fn fn);
+
+    boost::asio::io_context& ioc_;
+    redis::command_connection& commands_;
+    redis::subscriber_pool& subscribers_;
+    task_settings settings_;
+    util::uuid_generator uuids_;
+    watch_list watches_;
+    bool shutting_down_ = false;
+};
+
+} // namespace rpd::tasks

@@ -1,0 +1,89 @@
+#pragma once
+
+#include "redis_push/redis/subscription.hpp"
+#include "redis_push/tasks/outcome.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/intrusive/list_hook.hpp>
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace rpd::redis {
+struct reply;
+}
+
+namespace rpd::tasks {
+
+class task_service;
+
+// What a watch tells whoever answers the client (the HTTP session).
+class watch_observer {
+public:
+    // The task is pending: send the response head, start keepalives.
+    virtual void on_watch_established() = 0;
+    // The end. `value` is the answer for found/delivered, empty otherwise.
+    // Called exactly once, never from inside watch::start().
+    virtual void on_watch_finished(outcome result, std::string value) = 0;
+
+protected:
+    ~watch_observer() = default;
+};
+
+// One client's wait for one task:
+//   subscribe -> confirmed -> read data key -> (done/missing/bad: answer)
+//   -> publish kill(uuid) -> established -> wait for update/done/kill/timeout.
+// Owned by its HTTP session through a shared_ptr; Redis replies hold only a
+// weak_ptr, so a client that leaves frees the watch (and its share of the
+// subscription) at once, and late replies find nothing.
+class watch final : public redis::channel_listener, public std::enable_shared_from_this<watch> {
+public:
+    watch(task_service& service, std::string_view id, watch_observer& observer);
+    ~watch();
+    watch(const watch&) = delete;
+    watch& operator=(const watch&) = delete;
+
+    void start();
+    // Ends the watch from outside (timeout, shutdown): tells the observer.
+    void finish(outcome result, std::string value = {});
+    // The client left: release everything at once and tell nobody.
+    void abandon();
+    // Re-reads the data key after Redis came back; only "done" ends it.
+    void recheck();
+
+    bool established() const { return phase_ == phase::waiting; }
+    bool finished() const { return phase_ == phase::finished; }
+
+    // Membership in the service's list of live watches.
+    boost::intrusive::list_member_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>>
+        registry_hook;
+
+private:
+    enum class phase : std::uint8_t { subscribing, reading, waiting, finished };
+    enum class read_purpose : std::uint8_t { initial, after_update, after_reconnect };
+
+    void on_subscribed() override;
+    void on_message(std::string_view payload) override;
+
+    void read(read_purpose purpose);
+    void on_read(read_purpose purpose, const redis::reply& r);
+    void establish();
+    void handle_message(std::string_view payload);
+    void arm_timeout();
+
+    task_service& service_;
+    watch_observer* observer_;
+    std::string channel_; // prefix + "SC_" + id; the id is its tail
+    std::size_t id_offset_;
+    std::array<char, 36> uuid_;
+    phase phase_ = phase::subscribing;
+    redis::subscription subscription_;
+    // An update/done that arrived while the initial read was in flight,
+    // applied as soon as the watch is established.
+    std::optional<std::string> early_message_;
+    std::optional<boost::asio::steady_timer> timeout_timer_;
+};
+
+} // namespace rpd::tasks

@@ -1,0 +1,68 @@
+#include "redis_push/app/server.hpp"
+
+#include <string>
+
+namespace rpd::app {
+
+namespace {
+void family(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+    out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+    out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+}
+
+void sample(std::string& out, std::string_view name, std::uint64_t value,
+            std::string_view labels = {}) {
+    out.append(name);
+    if (!labels.empty())
+        out.append("{").append(labels).append("}");
+    out.append(" ").append(std::to_string(value)).append("\n");
+}
+} // namespace
+
+// Prometheus text exposition format 0.0.4.
+std::string server::render_metrics() const {
+    std::string out;
+    out.reserve(4096);
+    const auto& m = http_.metrics;
+
+    family(out, "redis_push_connections_open", "gauge", "Open client connections.");
+    sample(out, "redis_push_connections_open", m.connections_open);
+    family(out, "redis_push_watches_active", "gauge", "Watches currently waiting or starting.");
+    sample(out, "redis_push_watches_active", tasks_.active_watches());
+    family(out, "redis_push_channels_subscribed", "gauge",
+           "Task channels held on the subscriber connections.");
+    sample(out, "redis_push_channels_subscribed", subscribers_.channel_count());
+    family(out, "redis_push_redis_up", "gauge", "1 when every Redis connection is ready.");
+    sample(out, "redis_push_redis_up", redis_up() ? 1 : 0);
+
+    family(out, "redis_push_requests_total", "counter", "Answered requests by mode and outcome.");
+    for (std::size_t mode = 0; mode < http::request_metrics::modes; ++mode)
+        for (std::size_t result = 0; result < http::request_metrics::results; ++result) {
+            const auto n = m.requests[mode][result];
+            if (n == 0)
+                continue;
+            std::string labels = "mode=\"";
+            labels.append(http::to_string(static_cast<http::request_mode>(mode)))
+                .append("\",outcome=\"")
+                .append(http::to_string(static_cast<http::request_result>(result)))
+                .append("\"");
+            sample(out, "redis_push_requests_total", n, labels);
+        }
+
+    family(out, "redis_push_redis_reconnects_total", "counter",
+           "Redis connections re-established after a loss.");
+    sample(out, "redis_push_redis_reconnects_total", commands_.reconnects(), "role=\"command\"");
+    sample(out, "redis_push_redis_reconnects_total", subscribers_.reconnects(),
+           "role=\"subscriber\"");
+    family(out, "redis_push_channel_messages_total", "counter",
+           "Messages received on task channels.");
+    sample(out, "redis_push_channel_messages_total", subscribers_.messages_received());
+    family(out, "redis_push_connections_accepted_total", "counter", "Accepted client connections.");
+    sample(out, "redis_push_connections_accepted_total", m.connections_accepted);
+    family(out, "redis_push_connections_rejected_total", "counter",
+           "Connections closed at once because http.max_connections was reached.");
+    sample(out, "redis_push_connections_rejected_total", m.connections_rejected);
+    return out;
+}
+
+} // namespace rpd::app

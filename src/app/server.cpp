@@ -1,0 +1,111 @@
+#include "redis_push/app/server.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+
+namespace rpd::app {
+
+namespace {
+constexpr auto drain_poll = std::chrono::milliseconds(20);
+constexpr auto drain_limit = std::chrono::seconds(5);
+
+redis::endpoint endpoint_of(const config::redis_settings& r) {
+    redis::endpoint ep;
+    ep.host = r.host;
+    ep.port = r.port;
+    ep.unix_socket = r.unix_socket;
+    ep.username = r.username;
+    ep.password = r.password;
+    ep.db = r.db;
+    ep.connect_timeout = r.connect_timeout;
+    return ep;
+}
+
+tasks::task_settings task_settings_of(const config::settings& s) {
+    return {s.redis.prefix, s.watch.timeout};
+}
+} // namespace
+
+server::server(config::settings settings)
+    : settings_(std::move(settings)), commands_(ioc_, endpoint_of(settings_.redis)),
+      subscribers_(ioc_, endpoint_of(settings_.redis), settings_.redis.subscriber_connections,
+                   settings_.redis.prefix + "push-daemon:health"),
+      tasks_(ioc_, commands_, subscribers_, task_settings_of(settings_)),
+      http_(
+          settings_, tasks_, [this] { return redis_up(); }, [this] { return render_metrics(); }),
+      signals_(ioc_, SIGTERM, SIGINT), drain_timer_(ioc_) {
+    // A task finished while the command connection was down must still
+    // reach its watches; the subscriber side re-checks on resubscribe.
+    commands_.on_ready([this] { tasks_.recheck_all(); });
+    const auto address = boost::asio::ip::make_address(settings_.http.address);
+    listener_ = std::make_shared<http::listener>(
+        ioc_, boost::asio::ip::tcp::endpoint(address, settings_.http.port), http_);
+}
+
+server::~server() = default;
+
+bool server::redis_up() const {
+    return commands_.ready() && subscribers_.all_ready();
+}
+
+int server::run() {
+    signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+        if (!ec)
+            begin_shutdown(sig);
+    });
+    commands_.start();
+    subscribers_.start();
+    listener_->run();
+    spdlog::info("redis-push-daemon {} listening on {}:{}", RPD_VERSION, settings_.http.address,
+                 listener_->local_endpoint().port());
+    ioc_.run();
+    spdlog::info("stopped");
+    return 0;
+}
+
+// Staged: stop accepting; end every watch with the shutdown error; close
+// idle connections; let answers in flight go out (bounded by drain_limit);
+// then close Redis. The loop then runs out of work and run() returns.
+void server::begin_shutdown(int signal_number) {
+    if (stopping_)
+        return;
+    stopping_ = true;
+    spdlog::info("signal {}: shutting down", signal_number);
+    listener_->stop();
+    http_.shutting_down = true;
+    tasks_.shutdown();
+    for (auto it = http_.sessions.begin(); it != http_.sessions.end();) {
+        auto& s = *it++; // shutdown() may unlink s
+        s.shutdown();
+    }
+    drain_deadline_ = std::chrono::steady_clock::now() + drain_limit;
+    drain_step();
+}
+
+void server::drain_step() {
+    if (http_.sessions.empty())
+        return finish_shutdown();
+    if (std::chrono::steady_clock::now() >= drain_deadline_) {
+        spdlog::warn("shutdown: closing connections that did not finish in time");
+        for (auto it = http_.sessions.begin(); it != http_.sessions.end();) {
+            auto& s = *it++;
+            s.abort();
+        }
+        return finish_shutdown();
+    }
+    drain_timer_.expires_after(drain_poll);
+    drain_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec)
+            drain_step();
+    });
+}
+
+void server::finish_shutdown() {
+    commands_.stop();
+    subscribers_.stop();
+    signals_.cancel();
+}
+
+} // namespace rpd::app

@@ -1,0 +1,83 @@
+// redis-push-daemon: answers HTTP long-polls from Redis (see docs/).
+#include "redis_push/app/server.hpp"
+#include "redis_push/config/loader.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+#include <iostream>
+#include <optional>
+#include <string>
+
+namespace {
+
+constexpr int exit_usage = 2;
+constexpr int exit_config = 2;
+constexpr int exit_runtime = 1;
+
+void print_help() {
+    std::cout << "Usage: redis-push-daemon [--config FILE] [--check-config]\n"
+                 "       redis-push-daemon --version | --help\n"
+                 "\n"
+                 "Answers HTTP polls and watches (GET /task/ID, /task/ID?watch) from Redis.\n"
+                 "\n"
+                 "  --config FILE    JSON configuration (every key optional; see docs/config.md)\n"
+                 "  --check-config   validate the configuration and exit (0 good, 2 bad)\n"
+                 "  --version        print the version and exit\n"
+                 "  --help           print this help and exit\n"
+                 "\n"
+                 "Environment: REDIS_PUSH_REDIS_PASSWORD overrides redis.password.\n";
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::optional<std::string> config_path;
+    bool check_only = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--help" || arg == "-h") {
+            print_help();
+            return 0;
+        }
+        if (arg == "--version" || arg == "-V") {
+            std::cout << "redis-push-daemon " << RPD_VERSION << "\n";
+            return 0;
+        }
+        if (arg == "--check-config") {
+            check_only = true;
+        } else if (arg == "--config" && i + 1 < argc) {
+            config_path = argv[++i];
+        } else if (arg.rfind("--config=", 0) == 0) {
+            config_path = arg.substr(std::strlen("--config="));
+        } else {
+            std::cerr << "redis-push-daemon: unknown argument '" << arg << "' (see --help)\n";
+            return exit_usage;
+        }
+    }
+
+    rpd::config::settings settings;
+    try {
+        if (config_path) {
+            settings = rpd::config::load_file(*config_path);
+        } else {
+            rpd::config::apply_environment(settings);
+        }
+    } catch (const rpd::config::config_error& e) {
+        std::cerr << "redis-push-daemon: config error: " << e.what() << "\n";
+        return exit_config;
+    }
+    if (check_only) {
+        std::cout << "configuration OK\n";
+        return 0;
+    }
+
+    spdlog::set_level(spdlog::level::from_str(settings.log.level));
+    try {
+        rpd::app::server server(std::move(settings));
+        return server.run();
+    } catch (const std::exception& e) {
+        spdlog::critical("cannot start: {}", e.what());
+        return exit_runtime;
+    }
+}

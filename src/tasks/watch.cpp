@@ -1,0 +1,181 @@
+#include "redis_push/tasks/watch.hpp"
+
+#include "redis_push/redis/command_connection.hpp"
+#include "redis_push/tasks/message.hpp"
+#include "redis_push/tasks/task_service.hpp"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+namespace rpd::tasks {
+
+watch::watch(task_service& service, std::string_view id, watch_observer& observer)
+    : service_(service), observer_(&observer), channel_(service.channel(id)),
+      id_offset_(channel_.size() - id.size()), uuid_(service.new_uuid()) {}
+
+watch::~watch() = default; // the subscription share and the hook let go by themselves
+
+void watch::start() {
+    service_.track(*this);
+    auto& redis_pool = service_.subscribers();
+    if (service_.shutting_down() || !service_.commands().ready() ||
+        !redis_pool.ready_for(channel_)) {
+        // Answer at once rather than hang until Redis returns; posted so the
+        // observer never hears back from inside its own call.
+        const auto result =
+            service_.shutting_down() ? outcome::shutting_down : outcome::unavailable;
+        boost::asio::post(service_.io(), [weak = weak_from_this(), result] {
+            if (auto self = weak.lock())
+                self->finish(result);
+        });
+        return;
+    }
+    subscription_ = redis_pool.subscribe(channel_, *this);
+    if (subscription_.confirmed()) // another local watcher shares the channel
+        on_subscribed();
+}
+
+void watch::on_subscribed() {
+    switch (phase_) {
+    case phase::subscribing:
+        phase_ = phase::reading;
+        read(read_purpose::initial);
+        break;
+    case phase::waiting:
+        recheck(); // resubscribed after a reconnect: messages may be lost
+        break;
+    default:
+        break;
+    }
+}
+
+void watch::recheck() {
+    if (phase_ == phase::waiting)
+        read(read_purpose::after_reconnect);
+}
+
+void watch::on_message(std::string_view payload) {
+    if (phase_ == phase::waiting) {
+        handle_message(payload);
+    } else if (phase_ == phase::reading) {
+        // Kills are ignored here on purpose: the watch that publishes its
+        // kill last survives, so exactly one of two racing watches remains.
+        const auto m = classify_message(payload);
+        if (m.type == channel_message::kind::deliver || m.type == channel_message::kind::reread)
+            early_message_.emplace(payload);
+    }
+}
+
+void watch::handle_message(std::string_view payload) {
+    const auto m = classify_message(payload);
+    switch (m.type) {
+    case channel_message::kind::deliver:
+        finish(outcome::delivered, std::string(payload));
+        break;
+    case channel_message::kind::reread:
+        read(read_purpose::after_update);
+        break;
+    case channel_message::kind::kill:
+        if (!m.has_src || m.src != util::view(uuid_))
+            finish(outcome::killed);
+        break;
+    case channel_message::kind::ignore:
+        spdlog::debug("ignoring message on {}: {}", channel_, payload);
+        break;
+    }
+}
+
+void watch::read(read_purpose purpose) {
+    service_.commands().get(service_.data_key(std::string_view(channel_).substr(id_offset_)),
+                            [weak = weak_from_this(), purpose](redis::reply r) {
+                                if (auto self = weak.lock())
+                                    self->on_read(purpose, r);
+                            });
+}
+
+void watch::on_read(read_purpose purpose, const redis::reply& r) {
+    using kind = redis::reply::kind;
+    if (phase_ == phase::finished)
+        return;
+    if (purpose == read_purpose::initial) {
+        if (phase_ != phase::reading)
+            return;
+        if (r.type == kind::nil)
+            return finish(outcome::not_found);
+        if (r.type != kind::value)
+            return finish(outcome::unavailable);
+        const auto info = inspect_value(r.value);
+        if (!info.valid_json)
+            return finish(outcome::invalid_json);
+        if (info.done)
+            return finish(outcome::found, r.value);
+        return establish();
+    }
+    if (phase_ != phase::waiting)
+        return;
+    if (purpose == read_purpose::after_reconnect) {
+        // Only a finished task ends the watch; anything else keeps waiting.
+        if (r.type == kind::value && inspect_value(r.value).done)
+            finish(outcome::delivered, r.value);
+        return;
+    }
+    if (r.type == kind::nil)
+        return finish(outcome::not_found);
+    if (r.type != kind::value)
+        return finish(outcome::unavailable);
+    if (!inspect_value(r.value).valid_json)
+        return finish(outcome::invalid_json);
+    finish(outcome::delivered, r.value);
+}
+
+void watch::establish() {
+    phase_ = phase::waiting;
+    service_.commands().publish(channel_, kill_message(util::view(uuid_)));
+    arm_timeout();
+    // The observer may finish us from inside (shutdown racing): keep alive.
+    auto self = shared_from_this();
+    observer_->on_watch_established();
+    if (early_message_ && phase_ == phase::waiting) {
+        const std::string payload = std::move(*early_message_);
+        early_message_.reset();
+        handle_message(payload);
+    }
+}
+
+void watch::arm_timeout() {
+    const auto limit = service_.settings().watch_timeout;
+    if (limit.count() == 0)
+        return;
+    timeout_timer_.emplace(service_.io());
+    timeout_timer_->expires_after(limit);
+    timeout_timer_->async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+        if (ec)
+            return;
+        if (auto self = weak.lock())
+            self->finish(outcome::timed_out);
+    });
+}
+
+void watch::abandon() {
+    phase_ = phase::finished;
+    observer_ = nullptr;
+    subscription_.reset();
+    if (timeout_timer_)
+        timeout_timer_->cancel();
+    registry_hook.unlink();
+}
+
+void watch::finish(outcome result, std::string value) {
+    if (phase_ == phase::finished)
+        return;
+    phase_ = phase::finished;
+    // The observer usually drops its reference to us: stay alive until done.
+    auto self = shared_from_this();
+    subscription_.reset();
+    if (timeout_timer_)
+        timeout_timer_->cancel();
+    registry_hook.unlink();
+    observer_->on_watch_finished(result, std::move(value));
+}
+
+} // namespace rpd::tasks
