@@ -4,7 +4,6 @@
 #include <boost/container/small_vector.hpp>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstring>
@@ -46,7 +45,7 @@ void subscription::reset() {
         return;
     auto* owner = owner_;
     owner_ = nullptr;
-    owner->remove(entry_, listener_);
+    owner->remove(*entry_, *listener_);
 }
 
 bool subscription::confirmed() const {
@@ -73,35 +72,19 @@ void subscriber_connection::stop() {
 
 subscription subscriber_connection::subscribe(std::string_view channel,
                                               channel_listener& listener) {
-    auto it = channels_.find(channel);
-    if (it == channels_.end()) {
-        it = channels_.emplace(std::string(channel), channel_entry{}).first;
-        it->second.name = &it->first;
-    }
-    channel_entry& entry = it->second;
-    entry.listeners.push_back(&listener);
-    if (entry.server == channel_entry::server_state::none)
-        enqueue(&entry);
+    channel_entry& entry = channels_.add(channel, listener);
+    schedule_flush();
     return subscription(this, &entry, &listener);
 }
 
-void subscriber_connection::remove(channel_entry* entry, channel_listener* listener) {
-    auto& ls = entry->listeners;
-    ls.erase(std::remove(ls.begin(), ls.end(), listener), ls.end());
-    if (ls.empty())
-        enqueue(entry); // flush decides: unsubscribe, or just forget
-}
-
-void subscriber_connection::enqueue(channel_entry* entry) {
-    if (entry->queued)
-        return;
-    entry->queued = true;
-    queue_.push_back(entry);
+void subscriber_connection::remove(channel_entry& entry, channel_listener& listener) {
+    channels_.remove(entry, listener);
     schedule_flush();
 }
 
+// Changes made during one event-loop turn go out together in the next.
 void subscriber_connection::schedule_flush() {
-    if (flush_scheduled_ || !connection_.ready())
+    if (flush_scheduled_ || !channels_.has_queued() || !connection_.ready())
         return;
     flush_scheduled_ = true;
     boost::asio::post(ioc_, [this] {
@@ -111,32 +94,17 @@ void subscriber_connection::schedule_flush() {
 }
 
 void subscriber_connection::flush() {
-    if (!connection_.ready())
-        return; // on_ready() subscribes everything that is still wanted
-    std::vector<const std::string*> to_subscribe;
-    std::vector<const std::string*> to_unsubscribe;
-    std::vector<std::string> erased_names; // keep names alive until sent
-    for (channel_entry* entry : queue_) {
-        entry->queued = false;
-        const bool wanted = !entry->listeners.empty();
-        if (wanted && entry->server == channel_entry::server_state::none) {
-            entry->server = channel_entry::server_state::requested;
-            to_subscribe.push_back(entry->name);
-        } else if (!wanted) {
-            if (entry->server != channel_entry::server_state::none)
-                erased_names.push_back(*entry->name);
-            channels_.erase(*entry->name);
-        }
-    }
-    queue_.clear();
-    for (const auto& name : erased_names)
-        to_unsubscribe.push_back(&name);
-    send_batch("UNSUBSCRIBE", to_unsubscribe);
-    send_batch("SUBSCRIBE", to_subscribe);
+    if (connection_.ready()) // otherwise on_ready() subscribes what is still wanted
+        send(channels_.take_batch());
 }
 
-void subscriber_connection::send_batch(const char* command,
-                                       std::vector<const std::string*>& names) {
+void subscriber_connection::send(const subscription_set::batch& b) {
+    send_command("UNSUBSCRIBE", b.unsubscribe);
+    send_command("SUBSCRIBE", b.subscribe);
+}
+
+void subscriber_connection::send_command(const char* command,
+                                         const std::vector<std::string>& names) {
     std::vector<const char*> argv;
     std::vector<size_t> lens;
     for (std::size_t start = 0; start < names.size(); start += max_channels_per_command) {
@@ -144,8 +112,8 @@ void subscriber_connection::send_batch(const char* command,
         argv.assign(1, command);
         lens.assign(1, std::strlen(command));
         for (std::size_t i = start; i < end; ++i) {
-            argv.push_back(names[i]->data());
-            lens.push_back(names[i]->size());
+            argv.push_back(names[i].data());
+            lens.push_back(names[i].size());
         }
         redisAsyncCommandArgv(connection_.context(), &subscriber_connection::on_reply_cb, this,
                               static_cast<int>(argv.size()), argv.data(), lens.data());
@@ -153,25 +121,11 @@ void subscriber_connection::send_batch(const char* command,
 }
 
 void subscriber_connection::on_ready() {
-    // A fresh connection knows no channel: subscribe everything still wanted.
-    for (auto it = channels_.begin(); it != channels_.end();) {
-        it->second.queued = false;
-        if (it->second.listeners.empty()) {
-            it = channels_.erase(it);
-            continue;
-        }
-        it->second.server = channel_entry::server_state::none;
-        ++it;
-    }
-    queue_.clear();
-    for (auto& [name, entry] : channels_)
-        enqueue(&entry);
-    flush();
+    send(channels_.resubscribe_all());
 }
 
 void subscriber_connection::on_lost() {
-    for (auto& [name, entry] : channels_)
-        entry.server = channel_entry::server_state::none;
+    channels_.connection_lost();
 }
 
 void subscriber_connection::on_reply_cb(redisAsyncContext* /*ctx*/, void* reply, void* privdata) {
@@ -181,39 +135,31 @@ void subscriber_connection::on_reply_cb(redisAsyncContext* /*ctx*/, void* reply,
         static_cast<subscriber_connection*>(privdata)->on_reply(static_cast<redisReply*>(reply));
 }
 
+// A listener may end its watch, and so drop its share, while we iterate:
+// walk a copy and skip whoever left meanwhile.
+template <class Fn> void subscriber_connection::for_each_listener(channel_entry& entry, Fn fn) {
+    boost::container::small_vector<channel_listener*, 4> snapshot(entry.listeners.begin(),
+                                                                  entry.listeners.end());
+    for (channel_listener* l : snapshot)
+        if (std::find(entry.listeners.begin(), entry.listeners.end(), l) != entry.listeners.end())
+            fn(*l);
+}
+
 void subscriber_connection::on_reply(const redisReply* r) {
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 3)
         return;
     const std::string_view kind = text_of(r->element[0]);
     const std::string_view channel = text_of(r->element[1]);
-    auto it = channels_.find(channel);
-    if (it == channels_.end())
-        return; // unsubscribed meanwhile
-    channel_entry& entry = it->second;
     if (kind == "message") {
         ++messages_;
-        const std::string_view payload = text_of(r->element[2]);
-        // A listener may end its watch (and drop its share) while we iterate.
-        boost::container::small_vector<channel_listener*, 4> snapshot(entry.listeners.begin(),
-                                                                      entry.listeners.end());
-        for (channel_listener* l : snapshot)
-            if (std::find(entry.listeners.begin(), entry.listeners.end(), l) !=
-                entry.listeners.end())
-                l->on_message(payload);
+        if (channel_entry* entry = channels_.find(channel)) {
+            const std::string_view payload = text_of(r->element[2]);
+            for_each_listener(*entry, [payload](channel_listener& l) { l.on_message(payload); });
+        }
     } else if (kind == "subscribe") {
-        if (entry.server != channel_entry::server_state::requested)
-            return;
-        entry.server = channel_entry::server_state::confirmed;
-        notify_subscribed(entry);
+        if (channel_entry* entry = channels_.confirm(channel))
+            for_each_listener(*entry, [](channel_listener& l) { l.on_subscribed(); });
     }
-}
-
-void subscriber_connection::notify_subscribed(channel_entry& entry) {
-    boost::container::small_vector<channel_listener*, 4> snapshot(entry.listeners.begin(),
-                                                                  entry.listeners.end());
-    for (channel_listener* l : snapshot)
-        if (std::find(entry.listeners.begin(), entry.listeners.end(), l) != entry.listeners.end())
-            l->on_subscribed();
 }
 
 } // namespace rpd::redis

@@ -1,0 +1,66 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace rpd::redis {
+
+class channel_listener;
+
+struct channel_entry {
+    enum class server_state { none, requested, confirmed };
+    const std::string* name = nullptr; // the map key, stable for the entry's life
+    server_state server = server_state::none;
+    bool queued = false; // in the next batch
+    std::vector<channel_listener*> listeners;
+};
+
+// The channels one subscriber connection should hold, and what to tell
+// Redis to get there. Pure bookkeeping, no I/O: the connection asks for a
+// batch once per event-loop turn and sends it as one SUBSCRIBE and one
+// UNSUBSCRIBE. An entry stays in the map while a change to it is queued,
+// so a listener that leaves and one that arrives in the same turn cost
+// Redis nothing.
+class subscription_set {
+public:
+    struct batch {
+        std::vector<std::string> subscribe;
+        std::vector<std::string> unsubscribe;
+        bool empty() const { return subscribe.empty() && unsubscribe.empty(); }
+    };
+
+    channel_entry& add(std::string_view channel, channel_listener& listener);
+    void remove(channel_entry& entry, channel_listener& listener);
+    bool has_queued() const { return !queue_.empty(); }
+
+    // The changes queued since the last batch.
+    batch take_batch();
+    // The server forgot everything (connection lost).
+    void connection_lost();
+    // A new connection: every wanted channel, to subscribe again.
+    batch resubscribe_all();
+
+    // Redis confirmed a SUBSCRIBE. Returns the entry whose listeners should
+    // hear about it, or nullptr if nobody waits for this confirmation.
+    channel_entry* confirm(std::string_view channel);
+    channel_entry* find(std::string_view channel);
+
+    std::size_t size() const { return channels_.size(); }
+
+private:
+    void enqueue(channel_entry& entry);
+
+    struct name_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+
+    std::unordered_map<std::string, channel_entry, name_hash, std::equal_to<>> channels_;
+    std::vector<channel_entry*> queue_;
+};
+
+} // namespace rpd::redis

@@ -1,0 +1,87 @@
+#include "redis_push/redis/subscription_set.hpp"
+
+#include <algorithm>
+
+namespace rpd::redis {
+
+channel_entry& subscription_set::add(std::string_view channel, channel_listener& listener) {
+    auto it = channels_.find(channel);
+    if (it == channels_.end()) {
+        it = channels_.emplace(std::string(channel), channel_entry{}).first;
+        it->second.name = &it->first;
+    }
+    channel_entry& entry = it->second;
+    entry.listeners.push_back(&listener);
+    if (entry.server == channel_entry::server_state::none)
+        enqueue(entry);
+    return entry;
+}
+
+void subscription_set::remove(channel_entry& entry, channel_listener& listener) {
+    auto& ls = entry.listeners;
+    ls.erase(std::remove(ls.begin(), ls.end(), &listener), ls.end());
+    if (ls.empty())
+        enqueue(entry); // the batch decides: unsubscribe, or just forget
+}
+
+void subscription_set::enqueue(channel_entry& entry) {
+    if (entry.queued)
+        return;
+    entry.queued = true;
+    queue_.push_back(&entry);
+}
+
+subscription_set::batch subscription_set::take_batch() {
+    batch b;
+    for (channel_entry* entry : queue_) {
+        entry->queued = false;
+        const bool wanted = !entry->listeners.empty();
+        if (wanted && entry->server == channel_entry::server_state::none) {
+            entry->server = channel_entry::server_state::requested;
+            b.subscribe.push_back(*entry->name);
+        } else if (!wanted) {
+            if (entry->server != channel_entry::server_state::none)
+                b.unsubscribe.push_back(*entry->name);
+            channels_.erase(*entry->name);
+        }
+    }
+    queue_.clear();
+    return b;
+}
+
+void subscription_set::connection_lost() {
+    for (auto& [name, entry] : channels_)
+        entry.server = channel_entry::server_state::none;
+}
+
+subscription_set::batch subscription_set::resubscribe_all() {
+    queue_.clear();
+    batch b;
+    for (auto it = channels_.begin(); it != channels_.end();) {
+        channel_entry& entry = it->second;
+        entry.queued = false;
+        if (entry.listeners.empty()) {
+            it = channels_.erase(it);
+            continue;
+        }
+        entry.server = channel_entry::server_state::requested;
+        b.subscribe.push_back(it->first);
+        ++it;
+    }
+    return b;
+}
+
+channel_entry* subscription_set::confirm(std::string_view channel) {
+    channel_entry* entry = find(channel);
+    if (entry == nullptr || entry->server != channel_entry::server_state::requested)
+        return nullptr;
+    entry->server = channel_entry::server_state::confirmed;
+    return entry;
+}
+
+channel_entry* subscription_set::find(std::string_view channel) {
+    auto it = channels_.find(channel);
+    return it == channels_.end() ? nullptr : &it->second;
+}
+
+} // namespace rpd::redis
