@@ -2,6 +2,7 @@
 #include "redis_push/app/server.hpp"
 #include "redis_push/config/loader.hpp"
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstring>
@@ -72,6 +73,9 @@ int main(int argc, char** argv) {
         return 0;
     }
 
+    // stderr: stdout stays free for --version/--help, and systemd's journal
+    // takes both anyway.
+    spdlog::set_default_logger(spdlog::stderr_color_mt("redis-push-daemon"));
     spdlog::set_level(spdlog::level::from_str(settings.log.level));
     try {
         rpd::app::server server(std::move(settings));

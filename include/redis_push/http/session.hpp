@@ -78,6 +78,7 @@ private:
     std::string out_;     // the bytes of the write in flight
     std::string pending_; // bytes queued behind it
     std::shared_ptr<tasks::watch> watch_;
+    std::shared_ptr<session> hold_self_; // set while a watch is in progress
 
     // The request being answered.
     std::string cors_origin_;

@@ -214,6 +214,9 @@ template <class Stream> void session<Stream>::dispatch(method m, std::string_vie
         return;
     case route::kind::task_watch:
         mode_ = request_mode::watch;
+        // The watch only knows us as its observer; when no probe read is
+        // pending (a pipelining client) nothing else would keep us alive.
+        hold_self_ = this->shared_from_this();
         watch_ = ctx_.tasks.start_watch(r.id, *this);
         parser_.reset();
         return start_probe();
@@ -328,6 +331,8 @@ template <class Stream> void session<Stream>::on_watch_established() {
 template <class Stream>
 void session<Stream>::on_watch_finished(tasks::outcome result, std::string value) {
     watch_.reset();
+    // Released at the end of this call: the write below holds us from then.
+    const auto keep = std::move(hold_self_);
     if (state_ == state::closed)
         return;
     const bool answer = result == tasks::outcome::found || result == tasks::outcome::delivered;
@@ -439,6 +444,7 @@ template <class Stream> void session<Stream>::close() {
     parser_.reset();
     session_base::hook.unlink();
     detail::close_stream(stream_);
+    hold_self_.reset(); // may destroy us: the last statement
 }
 
 } // namespace rpd::http
