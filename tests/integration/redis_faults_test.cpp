@@ -43,6 +43,7 @@ TEST_F(RedisFaults, PollsAre503WhileRedisIsDownThenRecover) {
     EXPECT_EQ(after.body, R"({"status":"back"})");
     auto m = daemon().metrics();
     EXPECT_GE(metric_sum(m, "redis_push_redis_reconnects_total").value_or(0), 1.0) << m;
+    EXPECT_TRUE(contains(m, "redis_push_redis_reconnects_total{role=\"")) << "reconnects_total needs a role label";
 }
 
 TEST_F(RedisFaults, WatchSurvivesRestartAndCompletesOnPublishAfterIt) {

@@ -46,6 +46,26 @@ TEST_F(Watch, InvalidJsonIs502) {
     EXPECT_TRUE(wait_until([&] { return cli().numsub(channel("bad")) == 0; }, 3000ms));
 }
 
+TEST_F(Watch, DoneDetectionParsesTheJson) {
+    // Whitespace inside: still done.
+    cli().set(data_key("d1"), "{ \"status\" :\n \"done\" }");
+    watch_client a(port(), "d1");
+    ASSERT_TRUE(a.finish(3000ms));
+    EXPECT_EQ(a.status(), 200);
+    EXPECT_EQ(a.raw_body(), "{ \"status\" :\n \"done\" }");
+    // "done" only nested, or as another member, or not an object: the watch waits.
+    for (const char* v : {R"({"status":"running","inner":{"status":"done"}})", R"({"state":"done"})",
+                          R"({"status":"done "})", R"(["status","done"])", R"("done")"}) {
+        SCOPED_TRACE(v);
+        cli().set(data_key("d2"), v);
+        watch_client w(port(), "d2");
+        ASSERT_TRUE(w.wait_established()) << "status " << w.status() << " body " << w.raw_body();
+        cli().publish(channel("d2"), R"({"status":"done","data":"end"})");
+        ASSERT_TRUE(w.finish(3000ms));
+        EXPECT_EQ(w.body(), R"({"status":"done","data":"end"})");
+    }
+}
+
 TEST_F(Watch, PollOfInvalidJsonIsStill200) {
     cli().set(data_key("bad"), "nope");
     auto r = http_get(port(), "/task/bad");
@@ -250,6 +270,28 @@ TEST_F(Watch, SecondLocalWatchKillsTheFirstAndSurvives) {
     EXPECT_EQ(newer.body(), fin);
 }
 
+TEST_F(Watch, NewerWatchAlwaysSurvivesRepeated) {
+    // The replace-the-older-watch rule, 100 times in a row: a daemon that lets
+    // the older watch's own kill message (delivered late on the subscriber
+    // connection) kill the newer watch fails here with near certainty.
+    int newer_killed = 0;
+    for (int i = 0; i < 100; ++i) {
+        std::string id = "rep" + std::to_string(i);
+        cli().set(data_key(id), R"({"status":"running"})");
+        watch_client older(port(), id);
+        ASSERT_TRUE(older.wait_established()) << i;
+        watch_client newer(port(), id);
+        ASSERT_TRUE(newer.wait_head()) << i;
+        ASSERT_TRUE(older.finish(3000ms)) << i;
+        EXPECT_TRUE(is_error_body(older.body(), "Killed due to another concurrent request for this task")) << i;
+        const std::string fin = R"({"status":"done","data":)" + std::to_string(i) + "}";
+        cli().publish(channel(id), fin);
+        ASSERT_TRUE(newer.finish(3000ms)) << i;
+        if (newer.body() != fin) ++newer_killed;
+    }
+    EXPECT_EQ(newer_killed, 0) << "the newer watch was killed in " << newer_killed << " of 100 rounds";
+}
+
 TEST_F(Watch, ThirdWatchKillsSecond) {
     cli().set(data_key("three"), R"({"status":"running"})");
     watch_client a(port(), "three");
@@ -337,7 +379,8 @@ TEST_F(Watch, SeveralWatchersShareOneSubscription) {
     watch_client a(port(), "s1");
     ASSERT_TRUE(a.wait_established());
     watch_client b(port(), "s1");
-    ASSERT_TRUE(b.wait_established());
+    ASSERT_TRUE(b.wait_established()) << "status " << b.status() << " body `" << b.raw_body() << "`"
+                                      << (b.conn().peer_closed() ? " [closed]" : "");
     EXPECT_EQ(cli().numsub(channel("s1")), 1);
     ASSERT_TRUE(a.finish(3000ms)); // killed
     EXPECT_EQ(cli().numsub(channel("s1")), 1) << "the remaining watcher lost its subscription";

@@ -68,7 +68,8 @@ bool daemon_process::start_once(std::chrono::milliseconds timeout) {
 daemon_process::~daemon_process() {
     if (::testing::Test::HasFailure() && !std::getenv("RPD_IT_QUIET")) {
         std::cerr << "---- redis-push-daemon stderr (port " << port_ << ") ----\n"
-                  << tail(stderr_text(), 6000) << "\n---- end ----\n";
+                  << tail(stderr_text(), 6000) << "\n---- redis-push-daemon stdout ----\n"
+                  << tail(stdout_text(), 6000) << "\n---- end ----\n";
     }
     proc_.stop(5000ms);
 }
