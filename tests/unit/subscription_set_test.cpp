@@ -1,0 +1,275 @@
+// Unit tests of redis::subscription_set, the pure bookkeeping behind one
+// subscriber connection (spec section 4: shared subscriptions, the last
+// listener unsubscribing, re-subscribing after a reconnect).
+
+#include "redis_push/redis/subscription.hpp"
+#include "redis_push/redis/subscription_set.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+namespace {
+
+using rpd::redis::channel_entry;
+using rpd::redis::subscription_set;
+using state = channel_entry::server_state;
+using names = std::vector<std::string>;
+
+struct dummy_listener final : rpd::redis::channel_listener {
+    void on_subscribed() override { ++subscribed; }
+    void on_message(std::string_view payload) override { messages.emplace_back(payload); }
+    int subscribed = 0;
+    std::vector<std::string> messages;
+};
+
+names sorted(names v) {
+    std::sort(v.begin(), v.end());
+    return v;
+}
+
+class SubscriptionSet : public ::testing::Test {
+protected:
+    subscription_set set;
+    dummy_listener l1, l2, l3;
+};
+
+TEST_F(SubscriptionSet, StartsEmpty) {
+    EXPECT_EQ(set.size(), 0u);
+    EXPECT_FALSE(set.has_queued());
+    EXPECT_TRUE(set.take_batch().empty());
+    EXPECT_EQ(set.find("RA_SC_a"), nullptr);
+}
+
+TEST_F(SubscriptionSet, SeveralAddsMakeOneBatch) {
+    set.add("RA_SC_a", l1);
+    set.add("RA_SC_b", l2);
+    set.add("RA_SC_c", l3);
+    EXPECT_TRUE(set.has_queued());
+    EXPECT_EQ(set.size(), 3u);
+    const auto b = set.take_batch();
+    EXPECT_EQ(b.subscribe, (names{"RA_SC_a", "RA_SC_b", "RA_SC_c"}));
+    EXPECT_TRUE(b.unsubscribe.empty());
+    EXPECT_FALSE(b.empty());
+    EXPECT_FALSE(set.has_queued());
+    // Nothing new: the next batch is empty.
+    EXPECT_TRUE(set.take_batch().empty());
+}
+
+TEST_F(SubscriptionSet, EntryState) {
+    channel_entry& e = set.add("RA_SC_a", l1);
+    ASSERT_NE(e.name, nullptr);
+    EXPECT_EQ(*e.name, "RA_SC_a");
+    EXPECT_EQ(e.server, state::none);
+    EXPECT_TRUE(e.queued);
+    EXPECT_EQ(e.listeners, (std::vector<rpd::redis::channel_listener*>{&l1}));
+    EXPECT_EQ(set.find("RA_SC_a"), &e);
+
+    set.take_batch();
+    EXPECT_EQ(e.server, state::requested);
+    EXPECT_FALSE(e.queued);
+}
+
+TEST_F(SubscriptionSet, TwoListenersInOneTurnShareOneSubscribe) {
+    channel_entry& a = set.add("RA_SC_a", l1);
+    channel_entry& b = set.add("RA_SC_a", l2);
+    EXPECT_EQ(&a, &b);
+    EXPECT_EQ(set.size(), 1u);
+    EXPECT_EQ(a.listeners, (std::vector<rpd::redis::channel_listener*>{&l1, &l2}));
+    EXPECT_EQ(set.take_batch().subscribe, (names{"RA_SC_a"}));
+}
+
+TEST_F(SubscriptionSet, SecondListenerOfASubscribedChannelSendsNothing) {
+    set.add("RA_SC_a", l1);
+    EXPECT_EQ(set.take_batch().subscribe, (names{"RA_SC_a"}));
+    set.add("RA_SC_a", l2);
+    EXPECT_FALSE(set.has_queued());
+    EXPECT_TRUE(set.take_batch().empty());
+    // Also once Redis confirmed it.
+    ASSERT_NE(set.confirm("RA_SC_a"), nullptr);
+    set.add("RA_SC_a", l3);
+    EXPECT_FALSE(set.has_queued());
+    EXPECT_TRUE(set.take_batch().empty());
+    EXPECT_EQ(set.find("RA_SC_a")->listeners.size(), 3u);
+    EXPECT_EQ(set.find("RA_SC_a")->server, state::confirmed);
+}
+
+TEST_F(SubscriptionSet, OnlyTheLastListenerLeavingUnsubscribes) {
+    channel_entry& e = set.add("RA_SC_a", l1);
+    set.add("RA_SC_a", l2);
+    set.take_batch();
+    set.confirm("RA_SC_a");
+
+    set.remove(e, l1);
+    EXPECT_FALSE(set.has_queued());
+    EXPECT_TRUE(set.take_batch().empty());
+    EXPECT_EQ(e.listeners, (std::vector<rpd::redis::channel_listener*>{&l2}));
+
+    set.remove(e, l2);
+    EXPECT_TRUE(set.has_queued());
+    const auto b = set.take_batch();
+    EXPECT_TRUE(b.subscribe.empty());
+    EXPECT_EQ(b.unsubscribe, (names{"RA_SC_a"}));
+    EXPECT_EQ(set.size(), 0u);
+    EXPECT_EQ(set.find("RA_SC_a"), nullptr);
+}
+
+TEST_F(SubscriptionSet, LeavingWhileTheSubscribeIsInFlightUnsubscribes) {
+    channel_entry& e = set.add("RA_SC_a", l1);
+    set.take_batch(); // SUBSCRIBE sent, not confirmed yet
+    set.remove(e, l1);
+    const auto b = set.take_batch();
+    EXPECT_TRUE(b.subscribe.empty());
+    EXPECT_EQ(b.unsubscribe, (names{"RA_SC_a"}));
+    EXPECT_EQ(set.size(), 0u);
+    // A late confirmation finds nobody.
+    EXPECT_EQ(set.confirm("RA_SC_a"), nullptr);
+}
+
+TEST_F(SubscriptionSet, LeaveAndRejoinInTheSameTurnSendsNothing) {
+    channel_entry& e = set.add("RA_SC_a", l1);
+    set.take_batch();
+    ASSERT_EQ(set.confirm("RA_SC_a"), &e);
+
+    set.remove(e, l1);
+    channel_entry& again = set.add("RA_SC_a", l2);
+    EXPECT_EQ(&again, &e);
+    EXPECT_TRUE(set.take_batch().empty());
+    EXPECT_EQ(set.size(), 1u);
+    EXPECT_EQ(e.server, state::confirmed);
+    EXPECT_EQ(e.listeners, (std::vector<rpd::redis::channel_listener*>{&l2}));
+    EXPECT_FALSE(set.has_queued());
+}
+
+TEST_F(SubscriptionSet, RejoinByTheSameListenerInTheSameTurn) {
+    channel_entry& e = set.add("RA_SC_a", l1);
+    set.take_batch();
+    set.remove(e, l1);
+    set.add("RA_SC_a", l1);
+    EXPECT_TRUE(set.take_batch().empty());
+    EXPECT_EQ(e.server, state::requested);
+    EXPECT_EQ(e.listeners, (std::vector<rpd::redis::channel_listener*>{&l1}));
+}
+
+TEST_F(SubscriptionSet, LeaveBeforeEverSentSendsNothing) {
+    channel_entry& e = set.add("RA_SC_a", l1);
+    set.remove(e, l1);
+    const auto b = set.take_batch();
+    EXPECT_TRUE(b.empty());
+    EXPECT_EQ(set.size(), 0u);
+    EXPECT_EQ(set.find("RA_SC_a"), nullptr);
+}
+
+TEST_F(SubscriptionSet, MixedBatch) {
+    channel_entry& a = set.add("RA_SC_a", l1);
+    channel_entry& b = set.add("RA_SC_b", l2);
+    set.take_batch();
+    set.confirm("RA_SC_a");
+    set.confirm("RA_SC_b");
+
+    set.remove(a, l1);      // unsubscribe a
+    set.add("RA_SC_c", l1); // subscribe c
+    set.remove(b, l2);      // b leaves...
+    set.add("RA_SC_b", l3); // ...and comes back: nothing
+    channel_entry& d = set.add("RA_SC_d", l2);
+    set.remove(d, l2); // never sent: nothing
+    const auto batch = set.take_batch();
+    EXPECT_EQ(batch.subscribe, (names{"RA_SC_c"}));
+    EXPECT_EQ(batch.unsubscribe, (names{"RA_SC_a"}));
+    ASSERT_NE(set.find("RA_SC_b"), nullptr);
+    EXPECT_EQ(set.find("RA_SC_b")->listeners, (std::vector<rpd::redis::channel_listener*>{&l3}));
+    ASSERT_NE(set.find("RA_SC_c"), nullptr);
+    EXPECT_EQ(set.find("RA_SC_d"), nullptr);
+    EXPECT_EQ(set.size(), 2u);
+}
+
+TEST_F(SubscriptionSet, ConfirmOnlyForRequestedEntries) {
+    EXPECT_EQ(set.confirm("RA_SC_unknown"), nullptr);
+
+    channel_entry& e = set.add("RA_SC_a", l1);
+    EXPECT_EQ(set.confirm("RA_SC_a"), nullptr); // not sent yet
+    EXPECT_EQ(e.server, state::none);
+
+    set.take_batch();
+    EXPECT_EQ(set.confirm("RA_SC_a"), &e);
+    EXPECT_EQ(e.server, state::confirmed);
+    EXPECT_EQ(set.confirm("RA_SC_a"), nullptr); // a duplicate confirmation
+    EXPECT_EQ(e.server, state::confirmed);
+}
+
+TEST_F(SubscriptionSet, ConnectionLostForgetsTheServerState) {
+    channel_entry& a = set.add("RA_SC_a", l1);
+    channel_entry& b = set.add("RA_SC_b", l2);
+    set.take_batch();
+    set.confirm("RA_SC_a");
+    set.connection_lost();
+    EXPECT_EQ(a.server, state::none);
+    EXPECT_EQ(b.server, state::none);
+    EXPECT_EQ(set.confirm("RA_SC_a"), nullptr);
+    EXPECT_EQ(set.size(), 2u);
+}
+
+TEST_F(SubscriptionSet, ResubscribeAllWantsOnlyChannelsWithListeners) {
+    channel_entry& a = set.add("RA_SC_a", l1);
+    channel_entry& b = set.add("RA_SC_b", l2);
+    set.add("RA_SC_c", l3);
+    set.take_batch();
+    set.confirm("RA_SC_a");
+    set.confirm("RA_SC_b");
+
+    set.connection_lost();
+    set.remove(b, l2);      // left while the connection was down
+    set.add("RA_SC_d", l2); // arrived while the connection was down
+    const auto batch = set.resubscribe_all();
+    EXPECT_EQ(sorted(batch.subscribe), (names{"RA_SC_a", "RA_SC_c", "RA_SC_d"}));
+    EXPECT_TRUE(batch.unsubscribe.empty());
+    EXPECT_EQ(set.size(), 3u);
+    EXPECT_EQ(set.find("RA_SC_b"), nullptr);
+    EXPECT_FALSE(set.has_queued());
+    EXPECT_TRUE(set.take_batch().empty()); // nothing sent twice
+    EXPECT_EQ(a.server, state::requested);
+    EXPECT_FALSE(a.queued);
+
+    // The new connection confirms them again.
+    EXPECT_EQ(set.confirm("RA_SC_a"), &a);
+    ASSERT_NE(set.confirm("RA_SC_d"), nullptr);
+    EXPECT_EQ(set.find("RA_SC_d")->listeners, (std::vector<rpd::redis::channel_listener*>{&l2}));
+}
+
+TEST_F(SubscriptionSet, ResubscribeAllOfNothing) {
+    channel_entry& a = set.add("RA_SC_a", l1);
+    set.take_batch();
+    set.connection_lost();
+    set.remove(a, l1);
+    EXPECT_TRUE(set.resubscribe_all().empty());
+    EXPECT_EQ(set.size(), 0u);
+    EXPECT_FALSE(set.has_queued());
+}
+
+TEST_F(SubscriptionSet, LeavingAfterTheLossSendsNoUnsubscribe) {
+    channel_entry& a = set.add("RA_SC_a", l1);
+    set.take_batch();
+    set.confirm("RA_SC_a");
+    set.connection_lost();
+    set.remove(a, l1);
+    EXPECT_TRUE(set.take_batch().empty()); // the server forgot it already
+    EXPECT_EQ(set.size(), 0u);
+}
+
+TEST_F(SubscriptionSet, ManyChannelsInOneBatch) {
+    std::vector<dummy_listener> listeners(100);
+    names expected;
+    for (int i = 0; i < 100; ++i) {
+        expected.push_back("RA_SC_" + std::to_string(i));
+        set.add(expected.back(), listeners[i]);
+    }
+    EXPECT_EQ(set.take_batch().subscribe, expected);
+    for (int i = 0; i < 100; ++i)
+        set.remove(*set.find(expected[i]), listeners[i]);
+    EXPECT_EQ(set.take_batch().unsubscribe, expected);
+    EXPECT_EQ(set.size(), 0u);
+}
+
+} // namespace
