@@ -1,5 +1,6 @@
 // Section 4: Redis connections, outages, reconnects, AUTH/SELECT/unix socket.
 #include <sstream>
+#include <thread>
 
 #include "common.hpp"
 
@@ -147,6 +148,85 @@ TEST_F(RedisFaults, MissingKeyAfterReconnectKeepsWaiting) {
     c.publish(channel("mk"), R"({"status":"update"})");
     ASSERT_TRUE(w.finish(5000ms));
     EXPECT_EQ(w.body(), R"({"status":"done","v":1})") << "a missing key after reconnect must keep the watch waiting";
+}
+
+TEST_F(RedisFaults, WatchStaysOpenWhileTheCommandConnectionIsDownDuringResubscribe) {
+    // Spec 4: "While the command connection is down, polls answer 503 at once;
+    // waiting watches stay open." Drop the subscriber connections (they come
+    // back, re-subscribe and re-read), while the command connection is kept
+    // down for a while by killing it again and again: the re-read cannot be
+    // done, and that must not end the watch.
+    cli().set(data_key("cd"), R"({"status":"running"})");
+    watch_client w(port(), "cd");
+    ASSERT_TRUE(w.wait_established());
+    cli_.reset();
+    auto killer = redis().client("rpd-it-killer");
+    killer.command({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"});
+    killer.command({"CLIENT", "KILL", "TYPE", "pubsub", "SKIPME", "yes"});
+    auto until = clock::now() + 1500ms;
+    while (clock::now() < until) {
+        killer.command({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"});
+        std::this_thread::sleep_for(2ms);
+    }
+    // Now let everything come back.
+    ASSERT_TRUE(wait_until([&] { return http_get(port(), "/healthz", {}, 3000ms).status == 200; }, 15000ms));
+    ASSERT_TRUE(wait_until([&] { return killer.numsub(channel("cd")) >= 1; }, 15000ms));
+    EXPECT_FALSE(w.conn().body_complete()) << "watch ended while the command connection was down: `"
+                                           << w.raw_body() << "`";
+    const std::string fin = R"({"status":"done","data":"cmd back"})";
+    killer.publish(channel("cd"), fin);
+    ASSERT_TRUE(w.finish(5000ms));
+    EXPECT_EQ(w.body(), fin);
+}
+
+TEST_F(RedisFaults, WatchSurvivesRepeatedRestarts) {
+    // Ten crash/restart cycles of Redis: each time the watch's key is gone
+    // after the restart (no persistence), so each re-read must keep it waiting
+    // (spec 2 Watch 5: "anything else (including a missing key) keeps it waiting").
+    cli().set(data_key("rr"), R"({"status":"running"})");
+    watch_client w(port(), "rr");
+    ASSERT_TRUE(w.wait_established());
+    cli_.reset();
+    for (int round = 0; round < 10; ++round) {
+        redis().kill();
+        redis().restart();
+        auto c = redis().client();
+        ASSERT_TRUE(wait_until([&] { return c.numsub(channel("rr")) >= 1; }, 15000ms)) << "round " << round;
+        ASSERT_TRUE(wait_until([&] { return http_get(port(), "/healthz", {}, 3000ms).status == 200; }, 15000ms))
+            << "round " << round;
+        ASSERT_FALSE(w.conn().body_complete()) << "round " << round << ": watch ended with `" << w.raw_body() << "`";
+    }
+    auto c = redis().client();
+    const std::string fin = R"({"status":"done","data":"after ten restarts"})";
+    c.publish(channel("rr"), fin);
+    ASSERT_TRUE(w.finish(5000ms));
+    EXPECT_EQ(w.body(), fin);
+}
+
+TEST_F(RedisFaults, UpdateWhileTheCommandConnectionIsDownDoesNotEndTheWatch) {
+    // An update arrives (subscriber connection fine) while the command
+    // connection is down, so the key cannot be read. The spec's list of ways a
+    // watch ends has no "Redis unavailable"; waiting watches stay open, and
+    // after the reconnect the re-read finds the done value.
+    cli().set(data_key("uc"), R"({"status":"running"})");
+    watch_client w(port(), "uc");
+    ASSERT_TRUE(w.wait_established());
+    cli_.reset();
+    auto killer = redis().client("rpd-it-killer");
+    const std::string fin = R"({"status":"done","v":"read after reconnect"})";
+    auto start = clock::now();
+    bool published = false;
+    while (clock::now() - start < 1200ms) {
+        killer.command({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"});
+        if (!published && clock::now() - start > 300ms) {
+            killer.set(data_key("uc"), fin);
+            killer.publish(channel("uc"), R"({"status":"update"})");
+            published = true;
+        }
+        std::this_thread::sleep_for(2ms);
+    }
+    ASSERT_TRUE(w.finish(10000ms)) << "watch never completed after the command connection came back";
+    EXPECT_EQ(w.body(), fin);
 }
 
 TEST_F(RedisFaults, RedisStoppedGracefullyAlsoRecovers) {
