@@ -83,6 +83,7 @@ struct options {
     double establish_timeout = 120;
     double deliver_timeout = 30;
     std::size_t batch = 256; // tasks per publish write
+    std::string samples_file; // per-watch latencies and connect times, for plots
 };
 
 double secs(clock_type::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -725,6 +726,17 @@ private:
             {"connect_phase", cw > 0 ? (c_est.total() - cpu_connect0_.total()) / cw : 0.0},
             {"publish_phase", pub_wall > 0 ? (cpu_end_.total() - cpu_publish0_.total()) / pub_wall : 0.0}};
         j["id_prefix"] = o_.id_prefix;
+        if (!o_.samples_file.empty()) {
+            // "latency_ms connect_ms" per line, each column sorted on its own (CDF input).
+            std::sort(lat.begin(), lat.end());
+            auto con = connect_ms_;
+            std::sort(con.begin(), con.end());
+            std::ofstream f(o_.samples_file);
+            f << "# latency_ms connect_ms (each sorted)\n";
+            for (std::size_t i = 0; i < std::max(lat.size(), con.size()); ++i)
+                f << (i < lat.size() ? std::to_string(lat[i]) : "NaN") << ' '
+                  << (i < con.size() ? std::to_string(con[i]) : "NaN") << '\n';
+        }
         std::cout << j.dump(2) << std::endl;
     }
 
@@ -770,6 +782,7 @@ void usage() {
   --establish-timeout S       default 120
   --deliver-timeout S         default 30 (plus the pacing time)
   --batch B                   tasks per publish write (default 256)
+  --samples-file F            write per-watch latency and connect times (sorted) to F
 )";
 }
 
@@ -813,6 +826,7 @@ int main(int argc, char** argv) {
         else if (a == "--go-file") o.go_file = val();
         else if (a == "--establish-timeout") o.establish_timeout = std::stod(val());
         else if (a == "--deliver-timeout") o.deliver_timeout = std::stod(val());
+        else if (a == "--samples-file") o.samples_file = val();
         else if (a == "--batch") o.batch = std::max<std::size_t>(1, std::stoul(val()));
         else {
             std::cerr << "loadgen: unknown option " << a << "\n";
