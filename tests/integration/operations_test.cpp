@@ -147,4 +147,38 @@ TEST_F(Operations, LogsGoToStderr) {
         << "nothing logged on stderr at debug level";
 }
 
+class LogLevelOff : public daemon_test {
+protected:
+    json daemon_config() override { return {{"log", {{"level", "off"}}}}; }
+};
+
+TEST_F(LogLevelOff, NothingIsLogged) {
+    cli().set(data_key("l"), R"({"status":"running"})");
+    http_get(port(), "/task/l");
+    http_get(port(), "/task/none");
+    {
+        watch_client w(port(), "l");
+        ASSERT_TRUE(w.wait_established());
+        cli().publish(channel("l"), R"({"status":"done","data":1})");
+        ASSERT_TRUE(w.finish(3000ms));
+    }
+    // The daemon has handled everything above; with level off nothing is written.
+    EXPECT_EQ(daemon().stderr_text(), "");
+    EXPECT_EQ(daemon().stdout_text(), "");
+}
+
+class LogLevelWarn : public daemon_test {
+protected:
+    json daemon_config() override { return {{"log", {{"level", "warn"}}}}; }
+};
+
+TEST_F(LogLevelWarn, NoInfoOrDebugLines) {
+    http_get(port(), "/task/none");
+    http_get(port(), "/healthz");
+    auto err = daemon().stderr_text() + daemon().stdout_text();
+    EXPECT_FALSE(contains(err, "[info]")) << err;
+    EXPECT_FALSE(contains(err, "[debug]")) << err;
+    EXPECT_FALSE(contains(err, "[trace]")) << err;
+}
+
 } // namespace
