@@ -41,8 +41,12 @@ void watch::on_subscribed() {
         phase_ = phase::reading;
         read(read_purpose::initial);
         break;
+    case phase::announcing:
     case phase::waiting:
-        recheck(); // resubscribed after a reconnect: messages may be lost
+        // Resubscribed after a reconnect: messages (our own kill's echo
+        // among them) may be lost, and the task may have finished meanwhile.
+        killable_ = true;
+        recheck();
         break;
     default:
         break;
@@ -51,38 +55,37 @@ void watch::on_subscribed() {
 
 void watch::recheck() {
     if (phase_ == phase::waiting)
-        read(read_purpose::after_reconnect);
+        read(update_unread_ ? read_purpose::after_update : read_purpose::after_reconnect);
 }
 
 void watch::on_message(std::string_view payload) {
-    if (phase_ == phase::waiting) {
-        handle_message(payload);
-    } else if (phase_ == phase::reading) {
-        // Kills are ignored here on purpose: the watch that publishes its
-        // kill last survives, so exactly one of two racing watches remains.
-        const auto m = classify_message(payload);
-        if (m.type == channel_message::kind::deliver || m.type == channel_message::kind::reread)
-            early_message_.emplace(payload);
-    }
-}
-
-void watch::handle_message(std::string_view payload) {
+    if (phase_ == phase::subscribing || phase_ == phase::finished)
+        return;
     const auto m = classify_message(payload);
     switch (m.type) {
-    case channel_message::kind::deliver:
-        finish(outcome::delivered, std::string(payload));
-        break;
-    case channel_message::kind::reread:
-        read(read_purpose::after_update);
-        break;
     case channel_message::kind::kill:
-        if (!m.has_src || m.src != util::view(uuid_))
+        if (m.has_src && m.src == util::view(uuid_))
+            killable_ = true;
+        else if (killable_)
             finish(outcome::killed);
         break;
     case channel_message::kind::ignore:
         spdlog::debug("ignoring message on {}: {}", channel_, payload);
         break;
+    default:
+        if (phase_ == phase::waiting)
+            handle_update(m.type, payload);
+        else // applied once established
+            early_message_.emplace(payload);
+        break;
     }
+}
+
+void watch::handle_update(channel_message::kind type, std::string_view payload) {
+    if (type == channel_message::kind::deliver)
+        finish(outcome::delivered, std::string(payload));
+    else
+        read(read_purpose::after_update);
 }
 
 void watch::read(read_purpose purpose) {
@@ -95,8 +98,6 @@ void watch::read(read_purpose purpose) {
 
 void watch::on_read(read_purpose purpose, const redis::reply& r) {
     using kind = redis::reply::kind;
-    if (phase_ == phase::finished)
-        return;
     if (purpose == read_purpose::initial) {
         if (phase_ != phase::reading)
             return;
@@ -109,10 +110,18 @@ void watch::on_read(read_purpose purpose, const redis::reply& r) {
             return finish(outcome::invalid_json);
         if (info.done)
             return finish(outcome::found, r.value);
-        return establish();
+        return announce();
     }
     if (phase_ != phase::waiting)
         return;
+    if (r.type == kind::unavailable) {
+        // Waiting watches stay open while Redis is away; the command
+        // connection's return triggers recheck(), which reads again.
+        if (purpose == read_purpose::after_update)
+            update_unread_ = true;
+        return;
+    }
+    update_unread_ = false;
     if (purpose == read_purpose::after_reconnect) {
         // Only a finished task ends the watch; anything else keeps waiting.
         if (r.type == kind::value && inspect_value(r.value).done)
@@ -128,9 +137,24 @@ void watch::on_read(read_purpose purpose, const redis::reply& r) {
     finish(outcome::delivered, r.value);
 }
 
-void watch::establish() {
+// The kill goes out first and the client sees the head only once Redis
+// has taken it: whatever the client (or anyone it tells) publishes next is
+// ordered after our kill.
+void watch::announce() {
+    phase_ = phase::announcing;
+    service_.commands().publish(channel_, kill_message(util::view(uuid_)),
+                                [weak = weak_from_this()](redis::reply r) {
+                                    if (auto self = weak.lock())
+                                        self->on_announced(r);
+                                });
+}
+
+void watch::on_announced(const redis::reply& r) {
+    if (phase_ != phase::announcing)
+        return;
+    if (r.type != redis::reply::kind::integer)
+        killable_ = true; // not published: no echo will come
     phase_ = phase::waiting;
-    service_.commands().publish(channel_, kill_message(util::view(uuid_)));
     arm_timeout();
     // The observer may finish us from inside (shutdown racing): keep alive.
     auto self = shared_from_this();
@@ -138,7 +162,7 @@ void watch::establish() {
     if (early_message_ && phase_ == phase::waiting) {
         const std::string payload = std::move(*early_message_);
         early_message_.reset();
-        handle_message(payload);
+        handle_update(classify_message(payload).type, payload);
     }
 }
 

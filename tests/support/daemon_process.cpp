@@ -71,7 +71,19 @@ daemon_process::~daemon_process() {
                   << tail(stderr_text(), 6000) << "\n---- redis-push-daemon stdout ----\n"
                   << tail(stdout_text(), 6000) << "\n---- end ----\n";
     }
+    // Every daemon a test leaves running must still stop cleanly on SIGTERM:
+    // exit 0 within the grace time. Under the sanitizer build this is also
+    // where AddressSanitizer/LeakSanitizer reports surface (non-zero exit).
+    const bool was_running = proc_.running();
     proc_.stop(5000ms);
+    if (was_running) {
+        const auto st = proc_.status();
+        const int code = st ? exit_code_of(*st) : -1;
+        if (code != 0)
+            ADD_FAILURE() << "redis-push-daemon (port " << port_ << ") exited with " << code
+                          << " on SIGTERM at teardown; stderr:\n"
+                          << tail(stderr_text(), 6000);
+    }
 }
 
 void daemon_process::terminate() { proc_.signal(SIGTERM); }

@@ -130,10 +130,13 @@ template <class Stream> void session<Stream>::on_head(const boost::system::error
     if (state_ == state::closed)
         return;
     timer_.cancel();
+    // Nothing of the previous request may leak into this one's answer.
+    head_only_ = false;
+    task_path_ = false;
+    cors_origin_.clear();
     if (ec) {
         parser_.reset();
         keep_alive_ = false;
-        task_path_ = false;
         mode_ = request_mode::other;
         if (ec == bhttp::error::header_limit)
             return respond_error(431, "Request too large", request_result::too_large);
@@ -149,7 +152,6 @@ template <class Stream> void session<Stream>::on_head(const boost::system::error
     // We never read request bodies: answer, then close instead of parsing one.
     if (!parser_->is_done())
         keep_alive_ = false;
-    cors_origin_.clear();
     if (ctx_.cors.enabled()) {
         const auto origin = req[bhttp::field::origin];
         if (ctx_.cors.allows(origin))

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "redis_push/redis/subscription.hpp"
+#include "redis_push/tasks/message.hpp"
 #include "redis_push/tasks/outcome.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -61,7 +62,13 @@ public:
         registry_hook;
 
 private:
-    enum class phase : std::uint8_t { subscribing, reading, waiting, finished };
+    enum class phase : std::uint8_t {
+        subscribing, // until Redis confirms the channel
+        reading,     // the initial GET of the data key
+        announcing,  // our kill message is published, its reply not yet back
+        waiting,     // established: the client has the head
+        finished
+    };
     enum class read_purpose : std::uint8_t { initial, after_update, after_reconnect };
 
     void on_subscribed() override;
@@ -69,8 +76,9 @@ private:
 
     void read(read_purpose purpose);
     void on_read(read_purpose purpose, const redis::reply& r);
-    void establish();
-    void handle_message(std::string_view payload);
+    void announce();
+    void on_announced(const redis::reply& r);
+    void handle_update(channel_message::kind type, std::string_view payload);
     void arm_timeout();
 
     task_service& service_;
@@ -83,6 +91,13 @@ private:
     // An update/done that arrived while the initial read was in flight,
     // applied as soon as the watch is established.
     std::optional<std::string> early_message_;
+    // Redis delivers a channel's messages in publish order. A kill that
+    // arrives after our own came back was published after ours: a newer
+    // watch. One that arrives before it is from an older watch and ignored.
+    bool killable_ = false;
+    // An update could not be read (command connection down): read again
+    // when the connection is back, as if the update came then.
+    bool update_unread_ = false;
     std::optional<boost::asio::steady_timer> timeout_timer_;
 };
 
