@@ -1,8 +1,9 @@
 // redis-push-daemon: answers HTTP long-polls from Redis (see docs/).
+#include "redis_push/app/fd_limit.hpp"
+#include "redis_push/app/logging.hpp"
 #include "redis_push/app/server.hpp"
 #include "redis_push/config/loader.hpp"
 
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstring>
@@ -73,12 +74,22 @@ int main(int argc, char** argv) {
         return 0;
     }
 
-    // stderr: stdout stays free for --version/--help, and systemd's journal
-    // takes both anyway.
-    spdlog::set_default_logger(spdlog::stderr_color_mt("redis-push-daemon"));
-    spdlog::set_level(spdlog::level::from_str(settings.log.level));
     try {
-        rpd::app::server server(std::move(settings));
+        rpd::app::setup_logging(settings.log);
+    } catch (const std::exception& e) {
+        std::cerr << "redis-push-daemon: cannot open log.file " << settings.log.file << ": "
+                  << e.what() << "\n";
+        return exit_runtime;
+    }
+    // Every client is a file descriptor: take all the kernel allows.
+    const auto fds = rpd::app::raise_fd_limit();
+    spdlog::info("file descriptor limit {}: room for about {} client connections", fds,
+                 fds > 64 ? fds - 64 : 0);
+    if (fds < settings.http.max_connections + 64u)
+        spdlog::warn("http.max_connections is {}, but the file descriptor limit allows about {}",
+                     settings.http.max_connections, fds > 64 ? fds - 64 : 0);
+    try {
+        rpd::app::server server(std::move(settings), config_path.value_or(""));
         return server.run();
     } catch (const std::exception& e) {
         spdlog::critical("cannot start: {}", e.what());

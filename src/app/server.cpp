@@ -28,17 +28,23 @@ tasks::task_settings task_settings_of(const config::settings& s) {
 }
 } // namespace
 
-server::server(config::settings settings)
-    : settings_(std::move(settings)), commands_(ioc_, endpoint_of(settings_.redis)),
+server::server(config::settings settings, std::string config_path)
+    : settings_(std::move(settings)), config_path_(std::move(config_path)),
+      commands_(ioc_, endpoint_of(settings_.redis)),
       subscribers_(ioc_, endpoint_of(settings_.redis), settings_.redis.subscriber_connections,
                    settings_.redis.prefix + "push-daemon:health"),
       tasks_(ioc_, commands_, subscribers_, task_settings_of(settings_)),
       http_(
           settings_, tasks_, [this] { return redis_up(); }, [this] { return render_metrics(); }),
-      signals_(ioc_, SIGTERM, SIGINT), drain_timer_(ioc_) {
-    // A task finished while the command connection was down must still
-    // reach its watches; the subscriber side re-checks on resubscribe.
-    commands_.on_ready([this] { tasks_.recheck_all(); });
+      signals_(ioc_, SIGTERM, SIGINT), hangup_(ioc_, SIGHUP), watchdog_timer_(ioc_),
+      drain_timer_(ioc_) {
+    commands_.on_ready([this] {
+        // A task finished while the command connection was down must still
+        // reach its watches; the subscriber side re-checks on resubscribe.
+        tasks_.recheck_all();
+        on_redis_ready();
+    });
+    subscribers_.on_ready([this] { on_redis_ready(); });
     const auto address = boost::asio::ip::make_address(settings_.http.address);
     listener_ = std::make_shared<http::listener>(
         ioc_, boost::asio::ip::tcp::endpoint(address, settings_.http.port), http_);
@@ -51,18 +57,61 @@ bool server::redis_up() const {
 }
 
 int server::run() {
-    signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
-        if (!ec)
-            begin_shutdown(sig);
-    });
+    wait_for_signal();
+    wait_for_hangup();
     commands_.start();
     subscribers_.start();
     listener_->run();
     spdlog::info("redis-push-daemon {} listening on {}:{}", RPD_VERSION, settings_.http.address,
                  listener_->local_endpoint().port());
+    if (!redis_up())
+        systemd_.notify("STATUS=Waiting for Redis at " +
+                        (settings_.redis.unix_socket.empty()
+                             ? settings_.redis.host + ":" + std::to_string(settings_.redis.port)
+                             : settings_.redis.unix_socket));
+    arm_watchdog();
     ioc_.run();
     spdlog::info("stopped");
     return 0;
+}
+
+void server::wait_for_signal() {
+    signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+        if (!ec)
+            begin_shutdown(sig);
+    });
+}
+
+void server::wait_for_hangup() {
+    hangup_.async_wait([this](const boost::system::error_code& ec, int) {
+        if (ec)
+            return;
+        reload();
+        wait_for_hangup();
+    });
+}
+
+// systemd learns we are ready once we listen and every Redis connection is
+// up: before that, polls would only get 503s.
+void server::on_redis_ready() {
+    if (ready_announced_ || stopping_ || !redis_up())
+        return;
+    ready_announced_ = true;
+    systemd_.notify("READY=1\nSTATUS=Serving on " + settings_.http.address + ":" +
+                    std::to_string(settings_.http.port));
+}
+
+// WATCHDOG=1 comes from the event loop itself, so a stuck loop stops it.
+void server::arm_watchdog() {
+    const auto interval = systemd_.watchdog_interval();
+    if (!interval)
+        return;
+    systemd_.notify("WATCHDOG=1");
+    watchdog_timer_.expires_after(*interval);
+    watchdog_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec)
+            arm_watchdog();
+    });
 }
 
 // Staged: stop accepting; end every watch with the shutdown error; close
@@ -73,6 +122,9 @@ void server::begin_shutdown(int signal_number) {
         return;
     stopping_ = true;
     spdlog::info("signal {}: shutting down", signal_number);
+    systemd_.notify("STOPPING=1");
+    watchdog_timer_.cancel();
+    hangup_.cancel();
     listener_->stop();
     http_.shutting_down = true;
     tasks_.shutdown();

@@ -101,6 +101,10 @@ const std::vector<key_rule>& rules() {
          [](settings& s, const json& v, const std::string& k) {
              s.http.max_header_bytes = static_cast<std::uint32_t>(integer_in(v, k, 1024, 1048576));
          }},
+        {"http", "static_dir",
+         [](settings& s, const json& v, const std::string& k) {
+             s.http.static_dir = string_of(v, k);
+         }},
         {"redis", "host",
          [](settings& s, const json& v, const std::string& k) {
              auto text = string_of(v, k);
@@ -164,8 +168,8 @@ const std::vector<key_rule>& rules() {
          }},
         {"log", "level",
          [](settings& s, const json& v, const std::string& k) {
-             static const std::array<const char*, 7> levels = {
-                 "trace", "debug", "info", "warn", "error", "critical", "off"};
+             static const std::array<const char*, 7> levels = {"trace", "debug",    "info", "warn",
+                                                               "error", "critical", "off"};
              auto text = string_of(v, k);
              for (const char* l : levels)
                  if (text == l) {
@@ -174,6 +178,8 @@ const std::vector<key_rule>& rules() {
                  }
              fail(k, "must be one of trace, debug, info, warn, error, critical, off");
          }},
+        {"log", "file",
+         [](settings& s, const json& v, const std::string& k) { s.log.file = string_of(v, k); }},
     };
     return table;
 }

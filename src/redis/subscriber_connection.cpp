@@ -57,10 +57,10 @@ bool subscription::confirmed() const {
 
 subscriber_connection::subscriber_connection(boost::asio::io_context& ioc, endpoint ep,
                                              std::string probe_channel)
-    : ioc_(ioc), connection_(ioc, std::move(ep), "subscriber", connection::probe_kind::subscribe,
-                             std::move(probe_channel),
-                             connection::callbacks{[this] { on_ready(); }, [this] { on_lost(); }}) {
-}
+    : ioc_(ioc),
+      connection_(ioc, std::move(ep), "subscriber", connection::probe_kind::subscribe,
+                  std::move(probe_channel),
+                  connection::callbacks{[this] { handle_ready(); }, [this] { on_lost(); }}) {}
 
 subscriber_connection::~subscriber_connection() {
     stop();
@@ -94,7 +94,7 @@ void subscriber_connection::schedule_flush() {
 }
 
 void subscriber_connection::flush() {
-    if (connection_.ready()) // otherwise on_ready() subscribes what is still wanted
+    if (connection_.ready()) // otherwise handle_ready() subscribes what is still wanted
         send(channels_.take_batch());
 }
 
@@ -120,8 +120,10 @@ void subscriber_connection::send_command(const char* command,
     }
 }
 
-void subscriber_connection::on_ready() {
+void subscriber_connection::handle_ready() {
     send(channels_.resubscribe_all());
+    if (ready_hook_)
+        ready_hook_();
 }
 
 void subscriber_connection::on_lost() {

@@ -18,6 +18,11 @@ void subscriber_pool::start() {
         c->start();
 }
 
+void subscriber_pool::on_ready(const std::function<void()>& hook) {
+    for (auto& c : connections_)
+        c->on_ready(hook);
+}
+
 void subscriber_pool::stop() {
     for (auto& c : connections_)
         c->stop();

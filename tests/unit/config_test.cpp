@@ -354,7 +354,7 @@ TEST(ConfigValues, ALaterErrorStillNamesItsOwnKey) {
 TEST(ConfigStructure, UnknownKeyInAKnownSection) {
     EXPECT_EQ(error_of(R"({"redis":{"prot":6379}})"), "redis.prot: unknown key");
     EXPECT_EQ(error_of(R"({"http":{"Port":1}})"), "http.Port: unknown key");
-    EXPECT_EQ(error_of(R"({"log":{"file":"x"}})"), "log.file: unknown key");
+    EXPECT_EQ(error_of(R"({"log":{"path":"x"}})"), "log.path: unknown key");
 }
 
 TEST(ConfigStructure, KeyOfAnotherSectionIsUnknown) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "redis_push/app/systemd_notify.hpp"
 #include "redis_push/config/config.hpp"
 #include "redis_push/http/context.hpp"
 #include "redis_push/http/listener.hpp"
@@ -20,7 +21,8 @@ namespace rpd::app {
 // Shutdown runs the other way round (see docs/architecture.md).
 class server {
 public:
-    explicit server(config::settings settings);
+    // `config_path` is re-read on SIGHUP; empty when running on defaults.
+    server(config::settings settings, std::string config_path);
     ~server();
 
     // Runs the event loop until shutdown completes. Returns the exit code.
@@ -30,11 +32,18 @@ public:
     std::string render_metrics() const;
 
 private:
+    void wait_for_signal();
+    void wait_for_hangup();
+    void reload();
+    void on_redis_ready();
+    void arm_watchdog();
     void begin_shutdown(int signal_number);
     void drain_step();
     void finish_shutdown();
 
     config::settings settings_;
+    std::string config_path_;
+    systemd_notifier systemd_;
     boost::asio::io_context ioc_{1};
     redis::command_connection commands_;
     redis::subscriber_pool subscribers_;
@@ -42,9 +51,12 @@ private:
     http::context http_;
     std::shared_ptr<http::listener> listener_;
     boost::asio::signal_set signals_;
+    boost::asio::signal_set hangup_;
+    boost::asio::steady_timer watchdog_timer_;
     boost::asio::steady_timer drain_timer_;
     std::chrono::steady_clock::time_point drain_deadline_;
     bool stopping_ = false;
+    bool ready_announced_ = false;
 };
 
 } // namespace rpd::app

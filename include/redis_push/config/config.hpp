@@ -18,6 +18,9 @@ struct http_settings {
     std::chrono::seconds request_timeout{30};
     std::chrono::seconds idle_timeout{60};
     std::uint32_t max_header_bytes = 8192;
+    std::string static_dir; // empty: serve no files
+
+    bool operator==(const http_settings&) const = default;
 };
 
 struct redis_settings {
@@ -30,20 +33,29 @@ struct redis_settings {
     std::string prefix = "RA_";
     std::uint32_t subscriber_connections = 4;
     std::chrono::milliseconds connect_timeout{2000};
+
+    bool operator==(const redis_settings&) const = default;
 };
 
 struct task_settings {
     std::string id_pattern = "^[A-Za-z0-9_]+$";
     std::uint32_t max_id_length = 32;
+
+    bool operator==(const task_settings&) const = default;
 };
 
 struct watch_settings {
     std::chrono::seconds keepalive{10}; // zero disables
     std::chrono::seconds timeout{0};    // zero means no limit
+
+    bool operator==(const watch_settings&) const = default;
 };
 
 struct log_settings {
     std::string level = "info";
+    std::string file; // empty: stderr
+
+    bool operator==(const log_settings&) const = default;
 };
 
 struct settings {

@@ -4,6 +4,7 @@
 #include "redis_push/http/cors.hpp"
 #include "redis_push/http/request_metrics.hpp"
 #include "redis_push/http/router.hpp"
+#include "redis_push/http/static_files.hpp"
 #include "redis_push/tasks/task_id.hpp"
 #include "redis_push/tasks/task_service.hpp"
 
@@ -41,14 +42,15 @@ struct context {
             std::function<bool()> redis_up, std::function<std::string()> render_metrics)
         : http(s.http), keepalive(s.watch.keepalive),
           validator(s.task.id_pattern, s.task.max_id_length), routes(validator),
-          cors(s.http.cors_origins), tasks(task_service), redis_up(std::move(redis_up)),
-          render_metrics(std::move(render_metrics)) {}
+          cors(s.http.cors_origins), statics(s.http.static_dir), tasks(task_service),
+          redis_up(std::move(redis_up)), render_metrics(std::move(render_metrics)) {}
 
     const config::http_settings& http;
-    std::chrono::seconds keepalive;
+    std::chrono::seconds keepalive; // may change on SIGHUP
     tasks::task_id_validator validator;
     router routes;
-    cors_policy cors;
+    cors_policy cors; // may change on SIGHUP
+    static_files statics;
     tasks::task_service& tasks;
     std::function<bool()> redis_up;
     std::function<std::string()> render_metrics;

@@ -181,6 +181,10 @@ template <class Stream> void session<Stream>::dispatch(method m, std::string_vie
                        "text/plain; version=0.0.4; charset=utf-8");
     case route::kind::not_found:
         mode_ = request_mode::other;
+        if (ctx_.statics.enabled() && (m == method::get || m == method::head)) {
+            if (auto f = ctx_.statics.lookup(target.substr(0, target.find('?'))))
+                return respond(200, f->content, request_result::ok, f->content_type);
+        }
         return respond_error(404, "Not Found", request_result::unknown_path);
     case route::kind::method_not_allowed:
         mode_ = request_mode::other;

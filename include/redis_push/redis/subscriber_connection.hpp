@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,8 @@ public:
     std::uint64_t messages_received() const { return messages_; }
 
     subscription subscribe(std::string_view channel, channel_listener& listener);
+    // Told after every (re)connect, once the channels are re-requested.
+    void on_ready(std::function<void()> hook) { ready_hook_ = std::move(hook); }
 
 private:
     friend class subscription;
@@ -41,7 +44,7 @@ private:
     void flush();
     void send(const subscription_set::batch& b);
     void send_command(const char* command, const std::vector<std::string>& names);
-    void on_ready();
+    void handle_ready();
     void on_lost();
     void on_reply(const redisReply* reply);
     static void on_reply_cb(redisAsyncContext* ctx, void* reply, void* privdata);
@@ -50,6 +53,7 @@ private:
     boost::asio::io_context& ioc_;
     connection connection_;
     subscription_set channels_;
+    std::function<void()> ready_hook_;
     bool flush_scheduled_ = false;
     std::uint64_t messages_ = 0;
 };

@@ -18,6 +18,8 @@ public:
 
     void start();
     void stop();
+    // Told whenever one of the connections becomes ready.
+    void on_ready(const std::function<void()>& hook);
 
     subscription subscribe(std::string_view channel, channel_listener& listener) {
         return connection_for(channel).subscribe(channel, listener);

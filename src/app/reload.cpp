@@ -1,0 +1,69 @@
+#include "redis_push/app/logging.hpp"
+#include "redis_push/app/server.hpp"
+#include "redis_push/config/loader.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace rpd::app {
+
+// SIGHUP: re-open the log file (logrotate) and take over the settings that
+// can change under running clients. Everything else is reported as
+// needing a restart and left as it is.
+void server::reload() {
+    config::settings fresh = settings_;
+    if (!config_path_.empty()) {
+        try {
+            fresh = config::load_file(config_path_);
+        } catch (const config::config_error& e) {
+            setup_logging(settings_.log);
+            spdlog::error("SIGHUP: configuration not reloaded: {}", e.what());
+            return;
+        }
+    }
+    const config::settings old = settings_;
+    try {
+        setup_logging(fresh.log);
+        settings_.log = fresh.log;
+    } catch (const std::exception& e) {
+        setup_logging(settings_.log);
+        spdlog::error("SIGHUP: cannot open log.file {}: {}", fresh.log.file, e.what());
+        fresh.log = settings_.log;
+    }
+    spdlog::info("SIGHUP: log re-opened{}",
+                 config_path_.empty() ? "" : ", " + config_path_ + " re-read");
+
+    if (fresh.log.level != old.log.level)
+        spdlog::info("log.level: {} -> {}", old.log.level, fresh.log.level);
+    if (fresh.log.file != old.log.file)
+        spdlog::info("log.file: '{}' -> '{}'", old.log.file, fresh.log.file);
+    if (fresh.http.cors_origins != old.http.cors_origins) {
+        settings_.http.cors_origins = fresh.http.cors_origins;
+        http_.cors = http::cors_policy(fresh.http.cors_origins);
+        spdlog::info("http.cors_origins: changed ({} origins)", fresh.http.cors_origins.size());
+    }
+    if (fresh.watch.keepalive != old.watch.keepalive) {
+        settings_.watch.keepalive = fresh.watch.keepalive;
+        http_.keepalive = fresh.watch.keepalive;
+        spdlog::info("watch.keepalive_seconds: {} -> {}", old.watch.keepalive.count(),
+                     fresh.watch.keepalive.count());
+    }
+
+    // What is left different needs a restart.
+    config::settings rest = fresh;
+    rest.log = settings_.log;
+    rest.http.cors_origins = settings_.http.cors_origins;
+    rest.watch.keepalive = settings_.watch.keepalive;
+    const auto restart_needed = [](const char* section) {
+        spdlog::warn("SIGHUP: {}.* settings changed; they take effect after a restart", section);
+    };
+    if (!(rest.http == settings_.http))
+        restart_needed("http");
+    if (!(rest.redis == settings_.redis))
+        restart_needed("redis");
+    if (!(rest.task == settings_.task))
+        restart_needed("task");
+    if (!(rest.watch == settings_.watch))
+        restart_needed("watch");
+}
+
+} // namespace rpd::app
