@@ -219,6 +219,8 @@ test(`the bar reaches 100 % and the page says done (page served by ${serveMode})
   assert.equal(await page.textContent("#percent"), "100 %");
   const steps = seen.filter((p) => p > 0 && p < 100);
   assert.ok(steps.length >= 3, `the page showed intermediate progress, saw ${JSON.stringify(seen)}`);
+  await waitFor("the bar's animation to end", () => page.evaluate(() =>
+    document.getElementById("fill").offsetWidth === document.getElementById("bar").clientWidth));
   const shot = path.join(artifacts, "demo-done.png");
   await page.screenshot({ path: shot });
   if (demoPng) fs.copyFileSync(shot, path.resolve(demoPng));
