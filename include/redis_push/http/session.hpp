@@ -68,6 +68,7 @@ private:
 
     void arm_timer(std::chrono::steady_clock::duration d);
     void on_timer();
+    void drop_client(); // the client left or broke the connection
     void close();
 
     Stream stream_;

@@ -98,12 +98,8 @@ void session<Stream>::on_bytes(const boost::system::error_code& ec, std::size_t 
     probing_ = false;
     if (state_ == state::closed)
         return;
-    if (ec) {
-        // EOF or reset: the client is gone. A pending watch goes with it.
-        if (watch_)
-            ctx_.metrics.count(mode_, request_result::client_closed);
-        return close();
-    }
+    if (ec) // EOF or reset: the client is gone. A pending watch goes with it.
+        return drop_client();
     buffer_.commit(n);
     if (state_ == state::reading)
         return read_head();
@@ -390,11 +386,8 @@ template <class Stream> void session<Stream>::on_write(const boost::system::erro
     out_.clear();
     if (state_ == state::closed)
         return;
-    if (ec) {
-        if (watch_)
-            ctx_.metrics.count(mode_, request_result::client_closed);
-        return close();
-    }
+    if (ec)
+        return drop_client();
     if (!pending_.empty())
         return flush();
     if (response_done_)
@@ -436,6 +429,12 @@ template <class Stream> void session<Stream>::on_timer() {
             });
     }
     arm_timer(ctx_.keepalive);
+}
+
+template <class Stream> void session<Stream>::drop_client() {
+    if (watch_)
+        ctx_.metrics.count(mode_, request_result::client_closed);
+    close();
 }
 
 template <class Stream> void session<Stream>::close() {
