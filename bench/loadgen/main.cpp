@@ -367,9 +367,9 @@ public:
             pub_ = std::make_unique<http_publisher>(
                 io_, tcp::endpoint(asio::ip::make_address(o_.pub_host), o_.pub_port ? o_.pub_port : o_.port),
                 o_.pub_host, o_.pub_path, o_.pub_conns);
-            pub_->start([this] {
-                stub_baseline([this] { begin_connect(); });
-            });
+            // The publisher connects only when publishing starts: nginx closes a
+            // connection that sends no request within client_header_timeout.
+            stub_baseline([this] { begin_connect(); });
         }
         io_.run();
         report();
@@ -598,6 +598,11 @@ private:
 
     // ---------------------------------------------------------------- phase 4
     void begin_publish() {
+        if (o_.target == "nchan" && !pub_started_) {
+            pub_started_ = true;
+            pub_->start([this] { begin_publish(); });
+            return;
+        }
         phase_ = 2;
         t_hold_end_ = clock_type::now();
         cpu_publish0_ = cpu_sample::now();
@@ -755,6 +760,7 @@ private:
     long stub_base_ = 0;
     int phase_ = 0; // 0 connecting, 1 holding, 2 publishing, 3 finished
     bool establish_timed_out_ = false;
+    bool pub_started_ = false;
     clock_type::time_point t0_, t_connect0_, last_est_, t_established_, t_hold_end_, t_pub0_, last_done_, t_end_;
     cpu_sample cpu0_, cpu_connect0_, cpu_established_, cpu_publish0_, cpu_end_;
 };
