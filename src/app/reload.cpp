@@ -21,19 +21,25 @@ void server::reload() {
         }
     }
     const config::settings old = settings_;
+    // Open the (new) file at the old level first, so that what changed is
+    // logged even when the new level would hide info lines.
     try {
-        setup_logging(fresh.log);
-        settings_.log = fresh.log;
+        config::log_settings reopened = fresh.log;
+        reopened.level = old.log.level;
+        setup_logging(reopened);
     } catch (const std::exception& e) {
-        setup_logging(settings_.log);
+        setup_logging(old.log);
         spdlog::error("SIGHUP: cannot open log.file {}: {}", fresh.log.file, e.what());
-        fresh.log = settings_.log;
+        fresh.log.file = old.log.file;
     }
     spdlog::info("SIGHUP: log re-opened{}",
                  config_path_.empty() ? "" : ", " + config_path_ + " re-read");
 
-    if (fresh.log.level != old.log.level)
+    if (fresh.log.level != old.log.level) {
         spdlog::info("log.level: {} -> {}", old.log.level, fresh.log.level);
+        spdlog::default_logger()->set_level(spdlog::level::from_str(fresh.log.level));
+    }
+    settings_.log = fresh.log;
     if (fresh.log.file != old.log.file)
         spdlog::info("log.file: '{}' -> '{}'", old.log.file, fresh.log.file);
     if (fresh.http.cors_origins != old.http.cors_origins) {

@@ -51,7 +51,7 @@ private:
     void read_head();
     void on_head(const boost::system::error_code& ec);
     void dispatch(method m, std::string_view target);
-    void start_probe();
+    void start_probe(std::size_t chunk);
     void on_poll_result(tasks::outcome result, std::string value);
 
     void on_watch_established() override;

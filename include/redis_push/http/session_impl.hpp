@@ -43,6 +43,10 @@ inline method method_of(boost::beast::http::verb v) {
 
 // The first read of a request; usually the whole head arrives in it.
 constexpr std::size_t read_chunk = 1024;
+// While a watch waits, the pending read only has to notice the client
+// leaving; a small buffer keeps a held watch cheap (the bytes of a pipelined
+// request beyond it are read later, with the next head).
+constexpr std::size_t probe_chunk = 64;
 } // namespace detail
 
 template <class Stream>
@@ -79,18 +83,16 @@ template <class Stream> void session<Stream>::read_request() {
     // connection the wait for its first request.
     arm_timer(first_request_ ? ctx_.http.request_timeout : ctx_.http.idle_timeout);
     if (!probing_)
-        start_probe();
+        start_probe(detail::read_chunk);
 }
 
-template <class Stream> void session<Stream>::start_probe() {
+template <class Stream> void session<Stream>::start_probe(std::size_t chunk) {
     if (probing_ || state_ == state::closed || buffer_.size() > 0)
         return;
     probing_ = true;
-    stream_.async_read_some(
-        buffer_.prepare(detail::read_chunk),
-        [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-            self->on_bytes(ec, n);
-        });
+    stream_.async_read_some(buffer_.prepare(chunk), [self = this->shared_from_this()](
+                                                        const boost::system::error_code& ec,
+                                                        std::size_t n) { self->on_bytes(ec, n); });
 }
 
 template <class Stream>
@@ -221,7 +223,9 @@ template <class Stream> void session<Stream>::dispatch(method m, std::string_vie
         hold_self_ = this->shared_from_this();
         watch_ = ctx_.tasks.start_watch(r.id, *this);
         parser_.reset();
-        return start_probe();
+        if (buffer_.size() == 0)
+            buffer_.shrink_to_fit(); // give back the request's read buffer
+        return start_probe(detail::probe_chunk);
     }
 }
 
@@ -384,6 +388,8 @@ template <class Stream> void session<Stream>::flush() {
 template <class Stream> void session<Stream>::on_write(const boost::system::error_code& ec) {
     writing_ = false;
     out_.clear();
+    if (state_ == state::holding)
+        out_.shrink_to_fit(); // a held watch keeps no write buffer
     if (state_ == state::closed)
         return;
     if (ec)
