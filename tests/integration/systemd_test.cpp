@@ -429,9 +429,12 @@ TEST_F(LogFile, UnwritableLogFileStopsStartUp) {
     redis_server redis;
     temp_dir cfg_dir;
     const auto cfg = cfg_dir.file("push.json");
+    // A regular file where the log's folder should be: not even root can
+    // create the log file there (a missing folder would just be created).
+    write_file(logs_.file("not-a-folder"), "x");
     write_file(cfg, json{{"http", {{"port", free_port()}}},
                          {"redis", {{"port", redis.port()}}},
-                         {"log", {{"file", logs_.file("no/such/dir/daemon.log")}}}}
+                         {"log", {{"file", logs_.file("not-a-folder/daemon.log")}}}}
                         .dump());
     auto r = run_command({daemon_binary(), "--config", cfg}, 10000ms);
     EXPECT_FALSE(r.timed_out) << "the daemon ran although its log file cannot be opened";

@@ -5,7 +5,8 @@
 # 127.0.0.1:6379, polls and watches a task with curl, checks the man page,
 # then removes the package with --purge and checks that nothing is left.
 #
-# Usage: tests/package/test-deb.sh [BUILD_DIR]     (default build/package)
+# Usage: tests/package/test-deb.sh [BUILD_DIR]     (default build/package;
+#        an existing, configured build tree is used as it is)
 # Runs as root (it installs a package). Exits 77 (skipped) when it cannot
 # run here without disturbing the machine: not root, 127.0.0.1:6379 or :8888
 # already in use, or redis-push-daemon already installed.
@@ -46,9 +47,13 @@ cleanup() {
 trap cleanup EXIT
 
 step "build and cpack -G DEB in $build"
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DRPD_BUILD_TESTS=OFF -DRPD_BUILD_BENCH=OFF >/dev/null
-cmake --build "$build" -j2 >/dev/null
+# An existing build tree (ctest's own) is used as it is; a new one is
+# configured without tests.
+if [ ! -f "$build/CMakeCache.txt" ]; then
+    cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DRPD_BUILD_TESTS=OFF -DRPD_BUILD_BENCH=OFF >/dev/null
+fi
 [ -f "$build/CPackConfig.cmake" ] || fail "no CPackConfig.cmake in $build: is include(cmake/packaging.cmake) in CMakeLists.txt?"
+cmake --build "$build" -j2 --target redis-push-daemon rpd_man_page >/dev/null
 rm -f "$build"/${pkg}_*.deb
 (cd "$build" && cpack -G DEB >"$tmp/cpack.log" 2>&1) || { cat "$tmp/cpack.log"; fail "cpack failed"; }
 debs=("$build"/${pkg}_*.deb)
