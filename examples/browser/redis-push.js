@@ -10,7 +10,8 @@
 //   });
 //   w.stop();
 //
-// Bodies may start with keepalive "\n"s: JSON.parse skips them.
+// Bodies may start with keepalive "\n"s: JSON.parse skips them. A task that
+// does not exist yet (404) is retried like a network error, with backoff.
 (function (global) {
   "use strict";
   const KILLED = "Killed due to another concurrent request for this task";
@@ -63,8 +64,7 @@
         if (body.status !== "error") { failures = 0; on.state(body); continue; } // update: watch again at once
         if (body.error_message === KILLED) return on.killed();
         if (!RETRY.has(body.error_message)) return on.error(new Error(body.error_message));
-        if (body.error_message === "Watch timed out") { failures = 0; continue; }
-        fresh = true;
+        fresh = true; // timed out, shutting down, Redis away, not created yet: back off, poll, watch
         await backoff(body.error_message);
       }
     }

@@ -101,7 +101,7 @@ function writeConfig(port, extra = {}) {
   const cfg = {
     http: { address: "127.0.0.1", port, ...(extra.http || {}) },
     redis: { host: "127.0.0.1", port: redisPort },
-    watch: { keepalive_seconds: 1 },
+    watch: { keepalive_seconds: 1, ...(extra.watch || {}) },
     log: { level: "info" },
   };
   const file = path.join(tmp, `push-${port}.json`);
@@ -137,8 +137,16 @@ async function openPage(url) {
   page.on("console", (m) => fs.appendFileSync(path.join(artifacts, "console.log"), `[${m.type()}] ${m.text()}\n`));
   page.on("pageerror", (e) => fs.appendFileSync(path.join(artifacts, "console.log"), `[pageerror] ${e.message}\n`));
   await page.goto(url);
+  // Every text #status showed, however briefly.
+  await page.evaluate(() => {
+    const el = document.getElementById("status");
+    window.statusLog = [el.textContent];
+    new MutationObserver(() => window.statusLog.push(el.textContent))
+      .observe(el, { childList: true, characterData: true, subtree: true });
+  });
   return page;
 }
+const statusLog = (page) => page.evaluate(() => window.statusLog);
 const statusOf = (page) => page.textContent("#status");
 const percentOf = async (page) => Number(await page.getAttribute("#bar", "aria-valuenow"));
 
@@ -235,7 +243,7 @@ test("the daemon restarts mid-task and the page still reaches 100 %", { timeout:
   await waitFor("progress 30 %", async () => (await percentOf(page)) >= 30, 20000);
 
   assert.equal(await stop(daemon, "SIGTERM"), 0, "daemon exit status on SIGTERM");
-  await waitFor("the page to retry", async () => (await statusOf(page)).startsWith("reconnecting"), 5000, 20);
+  await waitFor("the page to retry", async () => (await statusLog(page)).some((t) => t.startsWith("reconnecting")), 5000);
   const downAt = await percentOf(page);
   await sleep(1200); // the worker keeps publishing while no daemon runs
   daemon = await startDaemon(writeConfig(daemonPort, daemonExtra()), daemonPort);
@@ -249,14 +257,20 @@ test("the daemon restarts mid-task and the page still reaches 100 %", { timeout:
   await page.close();
 });
 
-test("a page on another origin (CORS) reaches done", { timeout: 60000 }, async () => {
-  // A second daemon that serves no files and allows the static server's origin.
+test("a page on another origin (CORS) outlives watch timeouts and reaches done", { timeout: 60000 }, async () => {
+  // A second daemon that serves no files, allows the static server's
+  // origin and ends every watch after 1 s.
   const port = await freePort();
-  const d = await startDaemon(writeConfig(port, { http: { cors_origins: [`http://127.0.0.1:${pagePort}`] } }), port);
+  const d = await startDaemon(writeConfig(port, {
+    http: { cors_origins: [`http://127.0.0.1:${pagePort}`] },
+    watch: { timeout_seconds: 1 },
+  }), port);
   try {
     redisCli("SET", "RA_D_demo3", '{"status":"queued","progress":0}');
     const page = await openPage(`http://127.0.0.1:${pagePort}/index.html?task=demo3&base=http://127.0.0.1:${port}`);
     await waitFor("the page to watch", async () => (await statusOf(page)) === "watching demo3");
+    await waitFor("two watch timeouts", async () =>
+      (await statusLog(page)).filter((t) => /Watch timed out/.test(t)).length >= 2, 10000);
     const w = runWorker("demo3", { delay: 0.2, step: 25 });
     await followToDone(page, 30000);
     assert.equal(await w.exited, 0);
