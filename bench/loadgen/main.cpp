@@ -84,6 +84,7 @@ struct options {
     double deliver_timeout = 30;
     std::size_t batch = 256; // tasks per publish write
     std::string samples_file; // per-watch latencies and connect times, for plots
+    double linger_seconds = 0;
 };
 
 double secs(clock_type::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -117,6 +118,7 @@ struct watch {
     wstate state = wstate::idle;
     clock_type::time_point t_start, t_est, t_pub, t_done;
     bool published = false;
+    bool selected = false; // one of the watches this run completes
 };
 
 class loadgen;
@@ -479,6 +481,7 @@ private:
         if (body != k_value) return fail(w, "unexpected_body");
         w->t_done = now;
         w->state = wstate::done;
+        if (w->selected) --outstanding_;
         ++delivered_;
         last_done_ = std::max(last_done_, now);
         // Keep the connection open (keep-alive) but drop per-watch buffers.
@@ -499,6 +502,7 @@ private:
         w->parser.reset();
         if (was_pending && o_.window && o_.target == "daemon") start_watch();
         if (was_held && w->published) ++failed_after_publish_;
+        if (was_held && w->selected) --outstanding_;
         check_established();
         check_delivered();
     }
@@ -609,6 +613,8 @@ private:
         for (auto& w : watches_)
             if (w->state == wstate::held && to_publish_.size() < o_.publish_count) to_publish_.push_back(w.get());
         if (o_.publish == "none") to_publish_.clear();
+        for (auto* w : to_publish_) w->selected = true;
+        outstanding_ = to_publish_.size();
         t_pub0_ = clock_type::now();
         if (o_.publish == "paced")
             pace();
@@ -647,10 +653,7 @@ private:
     }
     void check_delivered() {
         if (phase_ != 2 || pub_sent_ < to_publish_.size()) return;
-        std::size_t outstanding = 0;
-        for (auto* w : to_publish_)
-            if (w->state == wstate::held) ++outstanding;
-        if (outstanding == 0) finish(false);
+        if (outstanding_ == 0) finish(false);
     }
     void finish(bool deadline) {
         if (phase_ == 3) return;
@@ -664,6 +667,13 @@ private:
         est_timer_.cancel();
         pace_timer_.cancel();
         tick_.cancel();
+        if (o_.linger_seconds > 0) {
+            // Keep every connection open a while (profiling the server without its teardown).
+            tick_.expires_after(std::chrono::duration_cast<clock_type::duration>(
+                std::chrono::duration<double>(o_.linger_seconds)));
+            tick_.async_wait([this](boost::system::error_code) { io_.stop(); });
+            return;
+        }
         io_.stop();
     }
 
@@ -756,7 +766,7 @@ private:
     std::map<std::string, std::size_t> errors_;
     std::vector<double> connect_ms_;
     std::vector<watch*> to_publish_;
-    std::size_t pub_sent_ = 0;
+    std::size_t pub_sent_ = 0, outstanding_ = 0;
     long stub_base_ = 0;
     int phase_ = 0; // 0 connecting, 1 holding, 2 publishing, 3 finished
     bool establish_timed_out_ = false;
@@ -789,6 +799,7 @@ void usage() {
   --deliver-timeout S         default 30 (plus the pacing time)
   --batch B                   tasks per publish write (default 256)
   --samples-file F            write per-watch latency and connect times (sorted) to F
+  --linger-seconds S          keep the connections open S seconds after the end
 )";
 }
 
@@ -833,6 +844,7 @@ int main(int argc, char** argv) {
         else if (a == "--establish-timeout") o.establish_timeout = std::stod(val());
         else if (a == "--deliver-timeout") o.deliver_timeout = std::stod(val());
         else if (a == "--samples-file") o.samples_file = val();
+        else if (a == "--linger-seconds") o.linger_seconds = std::stod(val());
         else if (a == "--batch") o.batch = std::max<std::size_t>(1, std::stoul(val()));
         else {
             std::cerr << "loadgen: unknown option " << a << "\n";
