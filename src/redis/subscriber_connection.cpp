@@ -14,6 +14,8 @@ namespace {
 // Redis accepts far more, but one huge command would delay every other
 // reply on the connection while the server works through it.
 constexpr std::size_t max_channels_per_command = 1024;
+// How long a channel stays subscribed after its last watch ended.
+constexpr auto unsubscribe_linger = std::chrono::milliseconds(1000);
 
 std::string_view text_of(const redisReply* r) {
     if (r == nullptr || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS))
@@ -60,13 +62,15 @@ subscriber_connection::subscriber_connection(boost::asio::io_context& ioc, endpo
     : ioc_(ioc),
       connection_(ioc, std::move(ep), "subscriber", connection::probe_kind::subscribe,
                   std::move(probe_channel),
-                  connection::callbacks{[this] { handle_ready(); }, [this] { on_lost(); }}) {}
+                  connection::callbacks{[this] { handle_ready(); }, [this] { on_lost(); }}),
+      linger_timer_(ioc) {}
 
 subscriber_connection::~subscriber_connection() {
     stop();
 }
 
 void subscriber_connection::stop() {
+    linger_timer_.cancel();
     connection_.stop();
 }
 
@@ -80,6 +84,26 @@ subscription subscriber_connection::subscribe(std::string_view channel,
 void subscriber_connection::remove(channel_entry& entry, channel_listener& listener) {
     channels_.remove(entry, listener);
     schedule_flush();
+    arm_linger_sweep();
+}
+
+void subscriber_connection::arm_linger_sweep() {
+    if (linger_armed_ || !channels_.has_lingering())
+        return;
+    linger_armed_ = true;
+    linger_timer_.expires_after(unsubscribe_linger);
+    linger_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec)
+            return;
+        linger_armed_ = false;
+        sweep_lingering();
+    });
+}
+
+void subscriber_connection::sweep_lingering() {
+    if (connection_.ready())
+        send(channels_.take_expired(subscription_set::clock::now() - unsubscribe_linger));
+    arm_linger_sweep();
 }
 
 // Changes made during one event-loop turn go out together in the next.

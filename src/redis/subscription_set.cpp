@@ -17,11 +17,39 @@ channel_entry& subscription_set::add(std::string_view channel, channel_listener&
     return entry;
 }
 
-void subscription_set::remove(channel_entry& entry, channel_listener& listener) {
+void subscription_set::remove(channel_entry& entry, channel_listener& listener,
+                              clock::time_point now) {
     auto& ls = entry.listeners;
     ls.erase(std::remove(ls.begin(), ls.end(), &listener), ls.end());
-    if (ls.empty())
-        enqueue(entry); // the batch decides: unsubscribe, or just forget
+    if (!ls.empty())
+        return;
+    if (entry.server == channel_entry::server_state::none) {
+        enqueue(entry); // never sent: the next batch just forgets it
+        return;
+    }
+    entry.idle_since = now;
+    if (!entry.lingering) {
+        entry.lingering = true;
+        lingering_.push_back(&entry);
+    }
+}
+
+subscription_set::batch subscription_set::take_expired(clock::time_point cutoff) {
+    batch b;
+    std::size_t kept = 0;
+    for (channel_entry* entry : lingering_) {
+        if (!entry->listeners.empty()) {
+            entry->lingering = false; // wanted again
+        } else if (entry->idle_since <= cutoff && !entry->queued) {
+            if (entry->server != channel_entry::server_state::none)
+                b.unsubscribe.push_back(*entry->name);
+            channels_.erase(*entry->name);
+        } else {
+            lingering_[kept++] = entry;
+        }
+    }
+    lingering_.resize(kept);
+    return b;
 }
 
 void subscription_set::enqueue(channel_entry& entry) {
@@ -39,7 +67,7 @@ subscription_set::batch subscription_set::take_batch() {
         if (wanted && entry->server == channel_entry::server_state::none) {
             entry->server = channel_entry::server_state::requested;
             b.subscribe.push_back(*entry->name);
-        } else if (!wanted) {
+        } else if (!wanted && !entry->lingering) {
             if (entry->server != channel_entry::server_state::none)
                 b.unsubscribe.push_back(*entry->name);
             channels_.erase(*entry->name);
@@ -56,10 +84,12 @@ void subscription_set::connection_lost() {
 
 subscription_set::batch subscription_set::resubscribe_all() {
     queue_.clear();
+    lingering_.clear();
     batch b;
     for (auto it = channels_.begin(); it != channels_.end();) {
         channel_entry& entry = it->second;
         entry.queued = false;
+        entry.lingering = false;
         if (entry.listeners.empty()) {
             it = channels_.erase(it);
             continue;

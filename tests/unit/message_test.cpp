@@ -218,3 +218,43 @@ TEST(KillMessage, EmptyUuid) {
 }
 
 } // namespace
+
+// Only top-level members count, as in a parsed document; the reader must
+// not be fooled by the same names deeper down or by repeated keys.
+TEST(MessageTopLevel, NestedMembersDoNotCount) {
+    EXPECT_EQ(classify_message(R"({"x":{"status":"done"}})").type, kind::ignore);
+    EXPECT_EQ(classify_message(R"({"status":"update","x":{"data":1}})").type, kind::reread);
+    EXPECT_EQ(classify_message(R"({"status":"update","data":{"status":"kill"}})").type,
+              kind::deliver);
+    EXPECT_FALSE(inspect_value(R"({"a":{"status":"done"}})").done);
+    EXPECT_FALSE(inspect_value(R"([{"status":"done"}])").done);
+}
+
+TEST(MessageTopLevel, RepeatedKeyTakesTheLastValue) {
+    EXPECT_EQ(classify_message(R"({"status":"update","status":"kill"})").type, kind::kill);
+    EXPECT_EQ(classify_message(R"({"status":"done","status":1})").type, kind::ignore);
+    EXPECT_EQ(classify_message(R"({"status":"done","data":1,"data":null})").type, kind::reread);
+    EXPECT_TRUE(inspect_value(R"({"status":"x","status":"done"})").done);
+}
+
+TEST(MessageTopLevel, AnyNonNullDataDelivers) {
+    for (const char* data : {"false", "0", "\"\"", "{}", "[]", "[null]"})
+        EXPECT_EQ(classify_message(std::string(R"({"status":"done","data":)") + data + "}").type,
+                  kind::deliver)
+            << data;
+}
+
+TEST(MessageTopLevel, TrailingGarbageIsNotJson) {
+    EXPECT_FALSE(inspect_value(R"({"status":"done"} x)").valid_json);
+    EXPECT_EQ(classify_message(R"({"status":"done"}})").type, kind::ignore);
+    EXPECT_TRUE(inspect_value(" \n{\"status\":\"done\"}\n ").done);
+}
+
+TEST(MessageTopLevel, KillSrcMustBeAString) {
+    const auto m = classify_message(R"({"status":"kill","src":{"id":"a"}})");
+    EXPECT_EQ(m.type, kind::kill);
+    EXPECT_FALSE(m.has_src);
+    const auto n = classify_message(R"({"src":"abc","status":"kill"})");
+    EXPECT_TRUE(n.has_src);
+    EXPECT_EQ(n.src, "abc");
+}

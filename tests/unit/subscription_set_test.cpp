@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -107,20 +109,49 @@ TEST_F(SubscriptionSet, OnlyTheLastListenerLeavingUnsubscribes) {
     EXPECT_TRUE(set.take_batch().empty());
     EXPECT_EQ(e.listeners, (std::vector<rpd::redis::channel_listener*>{&l2}));
 
-    set.remove(e, l2);
-    EXPECT_TRUE(set.has_queued());
-    const auto b = set.take_batch();
+    const auto t0 = subscription_set::clock::now();
+    set.remove(e, l2, t0);
+    // It lingers: nothing goes out in the next batch...
+    EXPECT_FALSE(set.has_queued());
+    EXPECT_TRUE(set.take_batch().empty());
+    EXPECT_TRUE(set.has_lingering());
+    EXPECT_TRUE(set.take_expired(t0 - std::chrono::milliseconds(1)).empty());
+    EXPECT_EQ(set.size(), 1u);
+    // ...until the sweep finds it idle long enough.
+    const auto b = set.take_expired(t0);
     EXPECT_TRUE(b.subscribe.empty());
     EXPECT_EQ(b.unsubscribe, (names{"RA_SC_a"}));
     EXPECT_EQ(set.size(), 0u);
     EXPECT_EQ(set.find("RA_SC_a"), nullptr);
+    EXPECT_FALSE(set.has_lingering());
+}
+
+TEST_F(SubscriptionSet, RejoinWhileLingeringSendsNothing) {
+    channel_entry& e = set.add("RA_SC_a", l1);
+    set.take_batch();
+    set.confirm("RA_SC_a");
+    const auto t0 = subscription_set::clock::now();
+    set.remove(e, l1, t0);
+    EXPECT_EQ(&set.add("RA_SC_a", l2), &e);
+    EXPECT_TRUE(set.take_batch().empty());
+    EXPECT_TRUE(set.take_expired(t0 + std::chrono::seconds(10)).empty());
+    EXPECT_FALSE(set.has_lingering());
+    EXPECT_EQ(e.server, state::confirmed);
+    EXPECT_EQ(e.listeners, (std::vector<rpd::redis::channel_listener*>{&l2}));
+    // Leaving again restarts the idle time.
+    const auto t1 = t0 + std::chrono::seconds(20);
+    set.remove(e, l2, t1);
+    EXPECT_TRUE(set.take_expired(t1 - std::chrono::seconds(1)).empty());
+    EXPECT_EQ(set.take_expired(t1).unsubscribe, (names{"RA_SC_a"}));
 }
 
 TEST_F(SubscriptionSet, LeavingWhileTheSubscribeIsInFlightUnsubscribes) {
     channel_entry& e = set.add("RA_SC_a", l1);
     set.take_batch(); // SUBSCRIBE sent, not confirmed yet
-    set.remove(e, l1);
-    const auto b = set.take_batch();
+    const auto t0 = subscription_set::clock::now();
+    set.remove(e, l1, t0);
+    EXPECT_TRUE(set.take_batch().empty());
+    const auto b = set.take_expired(t0);
     EXPECT_TRUE(b.subscribe.empty());
     EXPECT_EQ(b.unsubscribe, (names{"RA_SC_a"}));
     EXPECT_EQ(set.size(), 0u);
@@ -169,7 +200,8 @@ TEST_F(SubscriptionSet, MixedBatch) {
     set.confirm("RA_SC_a");
     set.confirm("RA_SC_b");
 
-    set.remove(a, l1);      // unsubscribe a
+    const auto t0 = subscription_set::clock::now();
+    set.remove(a, l1, t0);  // a lingers
     set.add("RA_SC_c", l1); // subscribe c
     set.remove(b, l2);      // b leaves...
     set.add("RA_SC_b", l3); // ...and comes back: nothing
@@ -177,7 +209,8 @@ TEST_F(SubscriptionSet, MixedBatch) {
     set.remove(d, l2); // never sent: nothing
     const auto batch = set.take_batch();
     EXPECT_EQ(batch.subscribe, (names{"RA_SC_c"}));
-    EXPECT_EQ(batch.unsubscribe, (names{"RA_SC_a"}));
+    EXPECT_TRUE(batch.unsubscribe.empty());
+    EXPECT_EQ(set.take_expired(t0).unsubscribe, (names{"RA_SC_a"}));
     ASSERT_NE(set.find("RA_SC_b"), nullptr);
     EXPECT_EQ(set.find("RA_SC_b")->listeners, (std::vector<rpd::redis::channel_listener*>{&l3}));
     ASSERT_NE(set.find("RA_SC_c"), nullptr);
@@ -266,9 +299,11 @@ TEST_F(SubscriptionSet, ManyChannelsInOneBatch) {
         set.add(expected.back(), listeners[i]);
     }
     EXPECT_EQ(set.take_batch().subscribe, expected);
+    const auto t0 = subscription_set::clock::now();
     for (int i = 0; i < 100; ++i)
-        set.remove(*set.find(expected[i]), listeners[i]);
-    EXPECT_EQ(set.take_batch().unsubscribe, expected);
+        set.remove(*set.find(expected[i]), listeners[i], t0);
+    EXPECT_TRUE(set.take_batch().empty());
+    EXPECT_EQ(set.take_expired(t0).unsubscribe, expected);
     EXPECT_EQ(set.size(), 0u);
 }
 

@@ -5,6 +5,7 @@
 #include "redis_push/redis/subscription_set.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -41,6 +42,8 @@ private:
     friend class subscription;
     void remove(channel_entry& entry, channel_listener& listener);
     void schedule_flush();
+    void arm_linger_sweep();
+    void sweep_lingering();
     void flush();
     void send(const subscription_set::batch& b);
     void send_command(const char* command, const std::vector<std::string>& names);
@@ -54,6 +57,8 @@ private:
     connection connection_;
     subscription_set channels_;
     std::function<void()> ready_hook_;
+    boost::asio::steady_timer linger_timer_;
+    bool linger_armed_ = false;
     bool flush_scheduled_ = false;
     std::uint64_t messages_ = 0;
 };

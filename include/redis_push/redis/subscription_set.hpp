@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -13,16 +14,20 @@ struct channel_entry {
     enum class server_state { none, requested, confirmed };
     const std::string* name = nullptr; // the map key, stable for the entry's life
     server_state server = server_state::none;
-    bool queued = false; // in the next batch
+    bool queued = false;    // in the next batch
+    bool lingering = false; // no listener left, still subscribed for a while
+    std::chrono::steady_clock::time_point idle_since;
     std::vector<channel_listener*> listeners;
 };
 
 // The channels one subscriber connection should hold, and what to tell
 // Redis to get there. Pure bookkeeping, no I/O: the connection asks for a
 // batch once per event-loop turn and sends it as one SUBSCRIBE and one
-// UNSUBSCRIBE. An entry stays in the map while a change to it is queued,
-// so a listener that leaves and one that arrives in the same turn cost
-// Redis nothing.
+// UNSUBSCRIBE. A subscribed channel whose last listener left lingers for a
+// while before it is unsubscribed: a client that watches the same task again
+// right away (the usual loop after an update) costs Redis nothing, and a
+// burst of finishing watches is not slowed down by as many UNSUBSCRIBE
+// replies.
 class subscription_set {
 public:
     struct batch {
@@ -31,9 +36,16 @@ public:
         bool empty() const { return subscribe.empty() && unsubscribe.empty(); }
     };
 
+    using clock = std::chrono::steady_clock;
+
     channel_entry& add(std::string_view channel, channel_listener& listener);
-    void remove(channel_entry& entry, channel_listener& listener);
+    void remove(channel_entry& entry, channel_listener& listener,
+                clock::time_point now = clock::now());
     bool has_queued() const { return !queue_.empty(); }
+    bool has_lingering() const { return !lingering_.empty(); }
+
+    // Unsubscribes the channels left without listeners at `cutoff` or before.
+    batch take_expired(clock::time_point cutoff);
 
     // The changes queued since the last batch.
     batch take_batch();
@@ -61,6 +73,7 @@ private:
 
     std::unordered_map<std::string, channel_entry, name_hash, std::equal_to<>> channels_;
     std::vector<channel_entry*> queue_;
+    std::vector<channel_entry*> lingering_;
 };
 
 } // namespace rpd::redis
