@@ -85,6 +85,7 @@ struct options {
     std::size_t batch = 256; // tasks per publish write
     std::string samples_file; // per-watch latencies and connect times, for plots
     double linger_seconds = 0;
+    std::string done_file; // written when the run ends, before any linger
 };
 
 double secs(clock_type::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -667,6 +668,7 @@ private:
         est_timer_.cancel();
         pace_timer_.cancel();
         tick_.cancel();
+        if (!o_.done_file.empty()) std::ofstream(o_.done_file) << delivered_ << "\n";
         if (o_.linger_seconds > 0) {
             // Keep every connection open a while (profiling the server without its teardown).
             tick_.expires_after(std::chrono::duration_cast<clock_type::duration>(
@@ -800,6 +802,7 @@ void usage() {
   --batch B                   tasks per publish write (default 256)
   --samples-file F            write per-watch latency and connect times (sorted) to F
   --linger-seconds S          keep the connections open S seconds after the end
+  --done-file F               write F when the run ends (before the linger)
 )";
 }
 
@@ -845,6 +848,7 @@ int main(int argc, char** argv) {
         else if (a == "--deliver-timeout") o.deliver_timeout = std::stod(val());
         else if (a == "--samples-file") o.samples_file = val();
         else if (a == "--linger-seconds") o.linger_seconds = std::stod(val());
+        else if (a == "--done-file") o.done_file = val();
         else if (a == "--batch") o.batch = std::max<std::size_t>(1, std::stoul(val()));
         else {
             std::cerr << "loadgen: unknown option " << a << "\n";
