@@ -92,11 +92,11 @@ void watch::read(read_purpose purpose) {
     service_.commands().get(service_.data_key(std::string_view(channel_).substr(id_offset_)),
                             [weak = weak_from_this(), purpose](redis::reply r) {
                                 if (auto self = weak.lock())
-                                    self->on_read(purpose, r);
+                                    self->on_read(purpose, std::move(r));
                             });
 }
 
-void watch::on_read(read_purpose purpose, const redis::reply& r) {
+void watch::on_read(read_purpose purpose, redis::reply r) {
     using kind = redis::reply::kind;
     if (purpose == read_purpose::initial) {
         if (phase_ != phase::reading)
@@ -109,7 +109,7 @@ void watch::on_read(read_purpose purpose, const redis::reply& r) {
         if (!info.valid_json)
             return finish(outcome::invalid_json);
         if (info.done)
-            return finish(outcome::found, r.value);
+            return finish(outcome::found, std::move(r.value));
         return announce();
     }
     if (phase_ != phase::waiting)
@@ -125,16 +125,16 @@ void watch::on_read(read_purpose purpose, const redis::reply& r) {
     if (purpose == read_purpose::after_reconnect) {
         // Only a finished task ends the watch; anything else keeps waiting.
         if (r.type == kind::value && inspect_value(r.value).done)
-            finish(outcome::delivered, r.value);
+            finish(outcome::delivered, std::move(r.value));
         return;
     }
+    // After an update the value is the answer as it is, like a poll's: it
+    // was valid JSON when the watch started, and a status of 200 is sent.
     if (r.type == kind::nil)
         return finish(outcome::not_found);
     if (r.type != kind::value)
         return finish(outcome::unavailable);
-    if (!inspect_value(r.value).valid_json)
-        return finish(outcome::invalid_json);
-    finish(outcome::delivered, r.value);
+    finish(outcome::delivered, std::move(r.value));
 }
 
 // The kill goes out first and the client sees the head only once Redis

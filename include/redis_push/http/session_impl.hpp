@@ -247,15 +247,13 @@ void session<Stream>::respond(unsigned status, std::string_view body, request_re
     head.content_type = content_type;
     head.content_length = body.size();
     head.allow = status == 405;
-    std::string bytes;
-    bytes.reserve(256 + (head_only_ ? 0 : body.size()));
-    append_head(bytes, head);
+    append_head(pending_, head);
     if (!head_only_)
-        bytes.append(body);
+        pending_.append(body);
     parser_.reset();
     ctx_.metrics.count(mode_, result);
     response_done_ = true;
-    send(bytes);
+    flush();
 }
 
 template <class Stream>
@@ -350,18 +348,20 @@ void session<Stream>::on_watch_finished(tasks::outcome result, std::string value
     }
     if (state_ != state::holding)
         return;
-    timer_.cancel(); // no more keepalives
-    const std::string body = answer ? std::move(value) : error_body(detail::error_text(result));
-    std::string bytes;
+    // No more keepalives from here (on_timer ignores this state); the timer
+    // itself is re-armed for the next request once the answer is out.
+    state_ = state::handling;
+    const std::string error = answer ? std::string() : error_body(detail::error_text(result));
+    const std::string_view body = answer ? std::string_view(value) : std::string_view(error);
     if (chunked_) {
-        append_chunk(bytes, body);
-        bytes.append(last_chunk);
+        append_chunk(pending_, body);
+        pending_.append(last_chunk);
     } else {
-        bytes = body;
+        pending_.append(body);
     }
     ctx_.metrics.count(mode_, result_of(result));
     response_done_ = true;
-    send(bytes);
+    flush();
 }
 
 // ---- writing --------------------------------------------------------------

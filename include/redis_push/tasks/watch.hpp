@@ -75,7 +75,7 @@ private:
     void on_message(std::string_view payload) override;
 
     void read(read_purpose purpose);
-    void on_read(read_purpose purpose, const redis::reply& r);
+    void on_read(read_purpose purpose, redis::reply r);
     void announce();
     void on_announced(const redis::reply& r);
     void handle_update(channel_message::kind type, std::string_view payload);
