@@ -26,22 +26,6 @@ std::string task_service::channel(std::string_view id) const {
     return name;
 }
 
-void task_service::poll(std::string_view id, poll_handler handler) {
-    commands_.get(data_key(id), [h = std::move(handler)](redis::reply r) {
-        switch (r.type) {
-        case redis::reply::kind::value:
-            h(outcome::found, std::move(r.value));
-            break;
-        case redis::reply::kind::nil:
-            h(outcome::not_found, {});
-            break;
-        default:
-            h(outcome::unavailable, {});
-            break;
-        }
-    });
-}
-
 std::shared_ptr<watch> task_service::start_watch(std::string_view id, watch_observer& observer) {
     auto w = std::make_shared<watch>(*this, id, observer);
     w->start();

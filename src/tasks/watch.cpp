@@ -83,20 +83,20 @@ void watch::on_message(std::string_view payload) {
 
 void watch::handle_update(channel_message::kind type, std::string_view payload) {
     if (type == channel_message::kind::deliver)
-        finish(outcome::delivered, std::string(payload));
+        finish(outcome::delivered, payload);
     else
         read(read_purpose::after_update);
 }
 
 void watch::read(read_purpose purpose) {
     service_.commands().get(service_.data_key(std::string_view(channel_).substr(id_offset_)),
-                            [weak = weak_from_this(), purpose](redis::reply r) {
+                            [weak = weak_from_this(), purpose](const redis::reply& r) {
                                 if (auto self = weak.lock())
-                                    self->on_read(purpose, std::move(r));
+                                    self->on_read(purpose, r);
                             });
 }
 
-void watch::on_read(read_purpose purpose, redis::reply r) {
+void watch::on_read(read_purpose purpose, const redis::reply& r) {
     using kind = redis::reply::kind;
     if (purpose == read_purpose::initial) {
         if (phase_ != phase::reading)
@@ -109,7 +109,7 @@ void watch::on_read(read_purpose purpose, redis::reply r) {
         if (!info.valid_json)
             return finish(outcome::invalid_json);
         if (info.done)
-            return finish(outcome::found, std::move(r.value));
+            return finish(outcome::found, r.value);
         return announce();
     }
     if (phase_ != phase::waiting)
@@ -125,7 +125,7 @@ void watch::on_read(read_purpose purpose, redis::reply r) {
     if (purpose == read_purpose::after_reconnect) {
         // Only a finished task ends the watch; anything else keeps waiting.
         if (r.type == kind::value && inspect_value(r.value).done)
-            finish(outcome::delivered, std::move(r.value));
+            finish(outcome::delivered, r.value);
         return;
     }
     // After an update the value is the answer as it is, like a poll's: it
@@ -134,7 +134,7 @@ void watch::on_read(read_purpose purpose, redis::reply r) {
         return finish(outcome::not_found);
     if (r.type != kind::value)
         return finish(outcome::unavailable);
-    finish(outcome::delivered, std::move(r.value));
+    finish(outcome::delivered, r.value);
 }
 
 // The kill goes out first and the client sees the head only once Redis
@@ -143,7 +143,7 @@ void watch::on_read(read_purpose purpose, redis::reply r) {
 void watch::announce() {
     phase_ = phase::announcing;
     service_.commands().publish(channel_, kill_message(util::view(uuid_)),
-                                [weak = weak_from_this()](redis::reply r) {
+                                [weak = weak_from_this()](const redis::reply& r) {
                                     if (auto self = weak.lock())
                                         self->on_announced(r);
                                 });
@@ -189,7 +189,7 @@ void watch::abandon() {
     registry_hook.unlink();
 }
 
-void watch::finish(outcome result, std::string value) {
+void watch::finish(outcome result, std::string_view value) {
     if (phase_ == phase::finished)
         return;
     phase_ = phase::finished;
@@ -199,7 +199,7 @@ void watch::finish(outcome result, std::string value) {
     if (timeout_timer_)
         timeout_timer_->cancel();
     registry_hook.unlink();
-    observer_->on_watch_finished(result, std::move(value));
+    observer_->on_watch_finished(result, value);
 }
 
 } // namespace rpd::tasks

@@ -52,10 +52,10 @@ private:
     void on_head(const boost::system::error_code& ec);
     void dispatch(method m, std::string_view target);
     void start_probe(std::size_t chunk);
-    void on_poll_result(tasks::outcome result, std::string value);
+    void on_poll_result(tasks::outcome result, std::string_view value);
 
     void on_watch_established() override;
-    void on_watch_finished(tasks::outcome result, std::string value) override;
+    void on_watch_finished(tasks::outcome result, std::string_view value) override;
 
     void respond(unsigned status, std::string_view body, request_result result,
                  std::string_view content_type = "application/json");

@@ -210,9 +210,10 @@ template <class Stream> void session<Stream>::dispatch(method m, std::string_vie
     }
     case route::kind::task_poll:
         // r.id points into the parser: use it before letting the parser go.
-        ctx_.tasks.poll(r.id, [self = this->shared_from_this()](tasks::outcome o, std::string v) {
-            self->on_poll_result(o, std::move(v));
-        });
+        ctx_.tasks.poll(r.id,
+                        [self = this->shared_from_this()](tasks::outcome o, std::string_view v) {
+                            self->on_poll_result(o, v);
+                        });
         parser_.reset();
         return;
     case route::kind::task_watch:
@@ -262,7 +263,7 @@ void session<Stream>::respond_error(unsigned status, std::string_view text, requ
 }
 
 template <class Stream>
-void session<Stream>::on_poll_result(tasks::outcome result, std::string value) {
+void session<Stream>::on_poll_result(tasks::outcome result, std::string_view value) {
     if (state_ != state::handling)
         return;
     switch (result) {
@@ -332,7 +333,7 @@ template <class Stream> void session<Stream>::on_watch_established() {
 }
 
 template <class Stream>
-void session<Stream>::on_watch_finished(tasks::outcome result, std::string value) {
+void session<Stream>::on_watch_finished(tasks::outcome result, std::string_view value) {
     watch_.reset();
     // Released at the end of this call: the write below holds us from then.
     const auto keep = std::move(hold_self_);
@@ -352,7 +353,7 @@ void session<Stream>::on_watch_finished(tasks::outcome result, std::string value
     // itself is re-armed for the next request once the answer is out.
     state_ = state::handling;
     const std::string error = answer ? std::string() : error_body(detail::error_text(result));
-    const std::string_view body = answer ? std::string_view(value) : std::string_view(error);
+    const std::string_view body = answer ? value : std::string_view(error);
     if (chunked_) {
         append_chunk(pending_, body);
         pending_.append(last_chunk);

@@ -3,25 +3,47 @@
 #include "redis_push/redis/connection.hpp"
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
 namespace rpd::redis {
 
-// The result of one command, detached from hiredis' reply structs.
+// The result of one command, detached from hiredis' reply structs. The
+// text is a view into hiredis' reply: valid only while the handler runs,
+// which saves a copy of every value on its way to a client.
 struct reply {
     enum class kind {
         value,      // a bulk string (value holds it)
         nil,        // the key does not exist
-        integer,    // e.g. PUBLISH's receiver count (value holds the digits)
+        integer,    // e.g. PUBLISH's receiver count (in `integer`)
         error,      // Redis answered with an error (value holds the text)
         unavailable // not sent, or the connection was lost before the answer
     };
     kind type = kind::unavailable;
-    std::string value;
+    std::string_view value;
+    long long integer = 0;
 };
 
-using reply_handler = std::function<void(reply)>;
+namespace detail {
+// One command waiting for its reply, with its handler stored inline: one
+// allocation per command, owned by hiredis until the reply (or teardown,
+// which hiredis also reports, with a null reply).
+struct pending_command {
+    virtual ~pending_command() = default;
+    virtual void complete(const reply& r) = 0;
+};
+
+template <class Handler> struct pending_command_for final : pending_command {
+    explicit pending_command_for(Handler h) : handler(std::move(h)) {}
+    void complete(const reply& r) override { handler(r); }
+    Handler handler;
+};
+
+template <class Handler> std::unique_ptr<pending_command> make_pending(Handler&& h) {
+    return std::make_unique<pending_command_for<std::decay_t<Handler>>>(std::forward<Handler>(h));
+}
+} // namespace detail
 
 // The single shared connection for GET and PUBLISH. Commands are appended
 // to hiredis' output buffer and flushed together when the socket becomes
@@ -39,13 +61,24 @@ public:
     // Called every time the connection (re)becomes ready.
     void on_ready(std::function<void()> fn) { on_ready_ = std::move(fn); }
 
-    // While the connection is down the handler runs at once (posted, never
-    // inside the caller) with kind::unavailable.
-    void get(std::string_view key, reply_handler handler);
-    void publish(std::string_view channel, std::string_view message, reply_handler handler = {});
+    // Handlers take a `const reply&`. While the connection is down the
+    // handler runs at once (posted, never inside the caller) with
+    // kind::unavailable.
+    template <class Handler> void get(std::string_view key, Handler&& handler) {
+        const char* argv[] = {"GET", key.data()};
+        const size_t lens[] = {3, key.size()};
+        send(2, argv, lens, detail::make_pending(std::forward<Handler>(handler)));
+    }
+    template <class Handler>
+    void publish(std::string_view channel, std::string_view message, Handler&& handler) {
+        const char* argv[] = {"PUBLISH", channel.data(), message.data()};
+        const size_t lens[] = {7, channel.size(), message.size()};
+        send(3, argv, lens, detail::make_pending(std::forward<Handler>(handler)));
+    }
 
 private:
-    void send(int argc, const char** argv, const size_t* lens, reply_handler handler);
+    void send(int argc, const char** argv, const size_t* lens,
+              std::unique_ptr<detail::pending_command> pending);
     static void on_reply(struct redisAsyncContext* ctx, void* reply, void* privdata);
 
     boost::asio::io_context& ioc_;

@@ -26,14 +26,25 @@ struct task_settings {
 // keeps track of (for re-checks after a reconnect and for shutdown).
 class task_service {
 public:
-    using poll_handler = std::function<void(outcome, std::string value)>;
-
     task_service(boost::asio::io_context& ioc, redis::command_connection& commands,
                  redis::subscriber_pool& subscribers, task_settings settings);
     ~task_service();
 
-    // One GET of the data key; the handler never runs inside this call.
-    void poll(std::string_view id, poll_handler handler);
+    // One GET of the data key; the handler, called as
+    // handler(outcome, std::string_view value) with the value valid only
+    // during the call, never runs inside this call.
+    template <class Handler> void poll(std::string_view id, Handler&& handler) {
+        commands_.get(data_key(id), [h = std::forward<Handler>(handler)](const redis::reply& r) {
+            switch (r.type) {
+            case redis::reply::kind::value:
+                return h(outcome::found, r.value);
+            case redis::reply::kind::nil:
+                return h(outcome::not_found, std::string_view{});
+            default:
+                return h(outcome::unavailable, std::string_view{});
+            }
+        });
+    }
 
     // Creates and starts a watch; the caller owns it.
     std::shared_ptr<watch> start_watch(std::string_view id, watch_observer& observer);

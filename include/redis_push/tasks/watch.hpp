@@ -25,9 +25,10 @@ class watch_observer {
 public:
     // The task is pending: send the response head, start keepalives.
     virtual void on_watch_established() = 0;
-    // The end. `value` is the answer for found/delivered, empty otherwise.
-    // Called exactly once, never from inside watch::start().
-    virtual void on_watch_finished(outcome result, std::string value) = 0;
+    // The end. `value` is the answer for found/delivered, empty otherwise;
+    // it is valid only during the call. Called exactly once, never from
+    // inside watch::start().
+    virtual void on_watch_finished(outcome result, std::string_view value) = 0;
 
 protected:
     ~watch_observer() = default;
@@ -48,7 +49,7 @@ public:
 
     void start();
     // Ends the watch from outside (timeout, shutdown): tells the observer.
-    void finish(outcome result, std::string value = {});
+    void finish(outcome result, std::string_view value = {});
     // The client left: release everything at once and tell nobody.
     void abandon();
     // Re-reads the data key after Redis came back; only "done" ends it.
@@ -75,7 +76,7 @@ private:
     void on_message(std::string_view payload) override;
 
     void read(read_purpose purpose);
-    void on_read(read_purpose purpose, redis::reply r);
+    void on_read(read_purpose purpose, const redis::reply& r);
     void announce();
     void on_announced(const redis::reply& r);
     void handle_update(channel_message::kind type, std::string_view payload);
