@@ -67,6 +67,8 @@ private:
     void after_response();
 
     void arm_timer(std::chrono::steady_clock::duration d);
+    void set_deadline(std::chrono::steady_clock::time_point deadline);
+    void clear_deadline();
     void on_timer();
     void drop_client(); // the client left or broke the connection
     void close();
@@ -74,6 +76,9 @@ private:
     Stream stream_;
     context& ctx_;
     boost::asio::steady_timer timer_;
+    std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+    std::chrono::steady_clock::time_point timer_expiry_; // of the pending wait
+    bool timer_pending_ = false;
     boost::beast::flat_buffer buffer_;
     std::optional<boost::beast::http::request_parser<boost::beast::http::empty_body>> parser_;
     std::string out_;     // the bytes of the write in flight

@@ -126,7 +126,7 @@ template <class Stream> void session<Stream>::on_head(const boost::system::error
     namespace bhttp = boost::beast::http;
     if (state_ == state::closed)
         return;
-    timer_.cancel();
+    clear_deadline(); // the request is in; what follows sets its own
     // Nothing of the previous request may leak into this one's answer.
     head_only_ = false;
     task_path_ = false;
@@ -349,9 +349,10 @@ void session<Stream>::on_watch_finished(tasks::outcome result, std::string_view 
     }
     if (state_ != state::holding)
         return;
-    // No more keepalives from here (on_timer ignores this state); the timer
-    // itself is re-armed for the next request once the answer is out.
+    // No more keepalives from here; the pending wait is left alone and
+    // serves the next request's deadline (see set_deadline).
     state_ = state::handling;
+    clear_deadline();
     const std::string error = answer ? std::string() : error_body(detail::error_text(result));
     const std::string_view body = answer ? value : std::string_view(error);
     if (chunked_) {
@@ -410,15 +411,42 @@ template <class Stream> void session<Stream>::after_response() {
 
 // ---- timers ---------------------------------------------------------------
 
+// One timer serves every deadline of the connection (request head, idle,
+// keepalive) and is moved lazily: a new deadline only re-arms it when the
+// pending wait would fire too late. A wait that fires early finds its
+// deadline not yet reached and re-arms for the rest. So a keep-alive
+// connection's requests and a finishing watch touch the timer queue
+// (a heap shared by every connection) not at all in the common case.
 template <class Stream> void session<Stream>::arm_timer(std::chrono::steady_clock::duration d) {
-    timer_.expires_after(d);
+    set_deadline(std::chrono::steady_clock::now() + d);
+}
+
+template <class Stream>
+void session<Stream>::set_deadline(std::chrono::steady_clock::time_point deadline) {
+    deadline_ = deadline;
+    if (timer_pending_ && timer_expiry_ <= deadline)
+        return;
+    timer_pending_ = true;
+    timer_expiry_ = deadline;
+    timer_.expires_at(deadline);
     timer_.async_wait([self = this->shared_from_this()](const boost::system::error_code& ec) {
-        if (!ec)
-            self->on_timer();
+        if (ec)
+            return; // replaced by a later expires_at, or cancelled by close()
+        self->timer_pending_ = false;
+        self->on_timer();
     });
 }
 
+template <class Stream> void session<Stream>::clear_deadline() {
+    deadline_ = std::chrono::steady_clock::time_point::max();
+}
+
 template <class Stream> void session<Stream>::on_timer() {
+    if (state_ == state::closed || deadline_ == std::chrono::steady_clock::time_point::max())
+        return;
+    if (std::chrono::steady_clock::now() < deadline_)
+        return set_deadline(deadline_); // woke early: wait for the rest
+    clear_deadline();
     if (state_ == state::reading)
         return close(); // idle or too slow sending its head
     if (state_ != state::holding)
