@@ -16,6 +16,11 @@ namespace {
 constexpr std::size_t max_channels_per_command = 1024;
 // How long a channel stays subscribed after its last watch ended.
 constexpr auto unsubscribe_linger = std::chrono::milliseconds(1000);
+// Expired channels are unsubscribed in small slices, often: one big
+// UNSUBSCRIBE (and its thousands of replies) would stall the deliveries of
+// that moment for milliseconds.
+constexpr auto linger_sweep_interval = std::chrono::milliseconds(100);
+constexpr std::size_t max_unsubscribes_per_sweep = 256;
 
 std::string_view text_of(const redisReply* r) {
     if (r == nullptr || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS))
@@ -91,7 +96,7 @@ void subscriber_connection::arm_linger_sweep() {
     if (linger_armed_ || !channels_.has_lingering())
         return;
     linger_armed_ = true;
-    linger_timer_.expires_after(unsubscribe_linger);
+    linger_timer_.expires_after(linger_sweep_interval);
     linger_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (ec)
             return;
@@ -102,7 +107,8 @@ void subscriber_connection::arm_linger_sweep() {
 
 void subscriber_connection::sweep_lingering() {
     if (connection_.ready())
-        send(channels_.take_expired(subscription_set::clock::now() - unsubscribe_linger));
+        send(channels_.take_expired(subscription_set::clock::now() - unsubscribe_linger,
+                                    max_unsubscribes_per_sweep));
     arm_linger_sweep();
 }
 

@@ -34,13 +34,16 @@ void subscription_set::remove(channel_entry& entry, channel_listener& listener,
     }
 }
 
-subscription_set::batch subscription_set::take_expired(clock::time_point cutoff) {
+subscription_set::batch subscription_set::take_expired(clock::time_point cutoff,
+                                                       std::size_t limit) {
     batch b;
     std::size_t kept = 0;
+    std::size_t taken = 0;
     for (channel_entry* entry : lingering_) {
         if (!entry->listeners.empty()) {
             entry->lingering = false; // wanted again
-        } else if (entry->idle_since <= cutoff && !entry->queued) {
+        } else if (entry->idle_since <= cutoff && !entry->queued && taken < limit) {
+            ++taken;
             if (entry->server != channel_entry::server_state::none)
                 b.unsubscribe.push_back(*entry->name);
             channels_.erase(*entry->name);

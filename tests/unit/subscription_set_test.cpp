@@ -308,3 +308,20 @@ TEST_F(SubscriptionSet, ManyChannelsInOneBatch) {
 }
 
 } // namespace
+
+namespace {
+TEST_F(SubscriptionSet, ExpiredChannelsGoOutInSlices) {
+    std::vector<dummy_listener> listeners(10);
+    const auto t0 = subscription_set::clock::now();
+    for (int i = 0; i < 10; ++i)
+        set.add("RA_SC_" + std::to_string(i), listeners[i]);
+    set.take_batch();
+    for (int i = 0; i < 10; ++i)
+        set.remove(*set.find("RA_SC_" + std::to_string(i)), listeners[i], t0);
+    EXPECT_EQ(set.take_expired(t0, 4).unsubscribe.size(), 4u);
+    EXPECT_EQ(set.take_expired(t0, 4).unsubscribe.size(), 4u);
+    EXPECT_EQ(set.take_expired(t0, 4).unsubscribe.size(), 2u);
+    EXPECT_FALSE(set.has_lingering());
+    EXPECT_EQ(set.size(), 0u);
+}
+} // namespace

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -44,8 +45,9 @@ public:
     bool has_queued() const { return !queue_.empty(); }
     bool has_lingering() const { return !lingering_.empty(); }
 
-    // Unsubscribes the channels left without listeners at `cutoff` or before.
-    batch take_expired(clock::time_point cutoff);
+    // Unsubscribes (at most `limit` of) the channels left without listeners
+    // at `cutoff` or before.
+    batch take_expired(clock::time_point cutoff, std::size_t limit = SIZE_MAX);
 
     // The changes queued since the last batch.
     batch take_batch();
