@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
         } else {
             rpd::config::apply_environment(settings);
         }
+        rpd::config::check_paths(settings);
     } catch (const rpd::config::config_error& e) {
         std::cerr << "redis-push-daemon: config error: " << e.what() << "\n";
         return exit_config;

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -230,6 +231,18 @@ settings parse(std::string_view json_text) {
 void apply_environment(settings& s) {
     if (const char* password = std::getenv("REDIS_PUSH_REDIS_PASSWORD"))
         s.redis.password = password;
+}
+
+void check_paths(const settings& s) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (!s.log.file.empty()) {
+        const auto folder = fs::path(s.log.file).parent_path();
+        if (!folder.empty() && !fs::is_directory(folder, ec))
+            fail("log.file", "folder " + folder.string() + " does not exist");
+    }
+    if (!s.http.static_dir.empty() && !fs::is_directory(s.http.static_dir, ec))
+        fail("http.static_dir", "not a folder: " + s.http.static_dir);
 }
 
 settings load_file(const std::string& path) {

@@ -478,3 +478,28 @@ TEST_F(ConfigFile, ApplyEnvironment) {
 }
 
 } // namespace
+
+namespace {
+TEST(ConfigPaths, LogFileFolderAndStaticDirMustExist) {
+    rpd::config::settings s;
+    EXPECT_NO_THROW(rpd::config::check_paths(s));
+    s.log.file = "/nonexistent-folder-rpd/daemon.log";
+    try {
+        rpd::config::check_paths(s);
+        ADD_FAILURE() << "missing log folder accepted";
+    } catch (const rpd::config::config_error& e) {
+        EXPECT_EQ(std::string(e.what()).rfind("log.file: ", 0), 0u) << e.what();
+    }
+    s.log.file = "relative.log"; // the working directory
+    EXPECT_NO_THROW(rpd::config::check_paths(s));
+    s.http.static_dir = "/nonexistent-folder-rpd";
+    try {
+        rpd::config::check_paths(s);
+        ADD_FAILURE() << "missing static_dir accepted";
+    } catch (const rpd::config::config_error& e) {
+        EXPECT_EQ(std::string(e.what()).rfind("http.static_dir: ", 0), 0u) << e.what();
+    }
+    s.http.static_dir = "/";
+    EXPECT_NO_THROW(rpd::config::check_paths(s));
+}
+} // namespace

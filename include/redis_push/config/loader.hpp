@@ -25,4 +25,9 @@ settings load_file(const std::string& path);
 // Applies the environment overrides to already parsed settings.
 void apply_environment(settings& s);
 
+// Checks what a value names on this machine: the folder of log.file and
+// http.static_dir must exist. Separate from parse() so that parsing stays
+// independent of the machine. Throws config_error naming the key.
+void check_paths(const settings& s);
+
 } // namespace rpd::config
