@@ -4,9 +4,6 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <filesystem>
-#include <stdexcept>
-
 namespace rpd::app {
 
 void setup_logging(const config::log_settings& log) {
@@ -15,14 +12,8 @@ void setup_logging(const config::log_settings& log) {
         // stderr: stdout stays free for --version/--help, and systemd's
         // journal takes both anyway.
         sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-    else {
-        // spdlog would create missing folders; a typo in the path should
-        // fail loudly instead of logging somewhere nobody looks.
-        const auto folder = std::filesystem::path(log.file).parent_path();
-        if (!folder.empty() && !std::filesystem::is_directory(folder))
-            throw std::runtime_error("folder " + folder.string() + " does not exist");
+    else // config::check_paths() made sure the folder exists: spdlog would create it
         sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(log.file, /*truncate=*/false);
-    }
     auto logger = std::make_shared<spdlog::logger>("redis-push-daemon", std::move(sink));
     logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] %v");
     logger->set_level(spdlog::level::from_str(log.level));

@@ -14,6 +14,7 @@ void server::reload() {
     if (!config_path_.empty()) {
         try {
             fresh = config::load_file(config_path_);
+            config::check_paths(fresh);
         } catch (const config::config_error& e) {
             setup_logging(settings_.log);
             spdlog::error("SIGHUP: configuration not reloaded: {}", e.what());
