@@ -82,28 +82,34 @@ struct options {
     std::string go_file;
     double establish_timeout = 120;
     double deliver_timeout = 30;
-    std::size_t batch = 256; // tasks per publish write
+    std::size_t batch = 256;  // tasks per publish write
     std::string samples_file; // per-watch latencies and connect times, for plots
     double linger_seconds = 0;
     std::string done_file; // written when the run ends, before any linger
 };
 
-double secs(clock_type::duration d) { return std::chrono::duration<double>(d).count(); }
-double ms(clock_type::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+double secs(clock_type::duration d) {
+    return std::chrono::duration<double>(d).count();
+}
+double ms(clock_type::duration d) {
+    return std::chrono::duration<double, std::milli>(d).count();
+}
 
 struct cpu_sample {
     double user = 0, sys = 0;
     static cpu_sample now() {
         rusage ru{};
         getrusage(RUSAGE_SELF, &ru);
-        return {ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6};
+        return {ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+                ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6};
     }
     double total() const { return user + sys; }
 };
 
 std::string replace_id(std::string tpl, const std::string& id) {
     auto pos = tpl.find("{id}");
-    if (pos != std::string::npos) tpl.replace(pos, 4, id);
+    if (pos != std::string::npos)
+        tpl.replace(pos, 4, id);
     return tpl;
 }
 
@@ -130,7 +136,7 @@ public:
     virtual ~publisher() = default;
     virtual void start(std::function<void()> on_ready) = 0;
     virtual void send(std::vector<watch*> batch) = 0; // sets t_pub of each when written
-    virtual bool idle() const = 0;                     // everything written and answered
+    virtual bool idle() const = 0;                    // everything written and answered
     std::size_t replies = 0, errors = 0;
     std::map<std::string, std::size_t> error_kinds;
 };
@@ -161,9 +167,11 @@ public:
         for (auto& w : ws) {
             append_cmd(out, {"SET", prefix_ + "D_" + w->id, k_pending});
             ++expected_;
-            if (out.size() > 256 * 1024) enqueue_raw(std::move(out), {}), out.clear();
+            if (out.size() > 256 * 1024)
+                enqueue_raw(std::move(out), {}), out.clear();
         }
-        if (!out.empty()) enqueue_raw(std::move(out), {});
+        if (!out.empty())
+            enqueue_raw(std::move(out), {});
         on_drained_ = std::move(done);
         check_drained();
     }
@@ -191,39 +199,46 @@ private:
     }
     void enqueue_raw(std::string data, std::vector<watch*> ws) {
         queue_.push_back({std::move(data), std::move(ws)});
-        if (!writing_) write_next();
+        if (!writing_)
+            write_next();
     }
     void write_next() {
-        if (queue_.empty()) return;
+        if (queue_.empty())
+            return;
         writing_ = true;
         auto now = clock_type::now();
-        for (auto* w : queue_.front().second) w->t_pub = now, w->published = true;
-        asio::async_write(sock_, asio::buffer(queue_.front().first), [this](boost::system::error_code ec, std::size_t) {
-            if (ec) {
-                std::cerr << "loadgen: redis write: " << ec.message() << "\n";
-                std::exit(2);
-            }
-            writing_ = false;
-            queue_.pop_front();
-            write_next();
-        });
+        for (auto* w : queue_.front().second)
+            w->t_pub = now, w->published = true;
+        asio::async_write(sock_, asio::buffer(queue_.front().first),
+                          [this](boost::system::error_code ec, std::size_t) {
+                              if (ec) {
+                                  std::cerr << "loadgen: redis write: " << ec.message() << "\n";
+                                  std::exit(2);
+                              }
+                              writing_ = false;
+                              queue_.pop_front();
+                              write_next();
+                          });
     }
     void read_loop() {
-        sock_.async_read_some(asio::buffer(rbuf_), [this](boost::system::error_code ec, std::size_t n) {
-            if (ec) {
-                std::cerr << "loadgen: redis read: " << ec.message() << "\n";
-                std::exit(2);
-            }
-            // Every reply we provoke is one line: +OK, :N or -ERR.
-            for (std::size_t i = 0; i < n; ++i) {
-                char c = rbuf_[i];
-                if (at_line_start_ && c == '-') ++errors, ++error_kinds["redis_error"];
-                at_line_start_ = (c == '\n');
-                if (c == '\n') ++replies;
-            }
-            check_drained();
-            read_loop();
-        });
+        sock_.async_read_some(asio::buffer(rbuf_),
+                              [this](boost::system::error_code ec, std::size_t n) {
+                                  if (ec) {
+                                      std::cerr << "loadgen: redis read: " << ec.message() << "\n";
+                                      std::exit(2);
+                                  }
+                                  // Every reply we provoke is one line: +OK, :N or -ERR.
+                                  for (std::size_t i = 0; i < n; ++i) {
+                                      char c = rbuf_[i];
+                                      if (at_line_start_ && c == '-')
+                                          ++errors, ++error_kinds["redis_error"];
+                                      at_line_start_ = (c == '\n');
+                                      if (c == '\n')
+                                          ++replies;
+                                  }
+                                  check_drained();
+                                  read_loop();
+                              });
     }
     void check_drained() {
         if (on_drained_ && queue_.empty() && !writing_ && replies >= expected_) {
@@ -257,8 +272,10 @@ class http_publisher final : public publisher {
     };
 
 public:
-    http_publisher(asio::io_context& io, tcp::endpoint ep, std::string host, std::string path_tpl, std::size_t n)
-        : io_(io), ep_(ep), host_(std::move(host)), tpl_(std::move(path_tpl)), n_(std::max<std::size_t>(1, n)) {}
+    http_publisher(asio::io_context& io, tcp::endpoint ep, std::string host, std::string path_tpl,
+                   std::size_t n)
+        : io_(io), ep_(ep), host_(std::move(host)), tpl_(std::move(path_tpl)),
+          n_(std::max<std::size_t>(1, n)) {}
 
     void start(std::function<void()> on_ready) override {
         auto pending = std::make_shared<std::size_t>(n_);
@@ -272,7 +289,8 @@ public:
                 }
                 c->sock.set_option(tcp::no_delay(true));
                 read_loop(c);
-                if (--*pending == 0) on_ready();
+                if (--*pending == 0)
+                    on_ready();
             });
         }
     }
@@ -282,47 +300,54 @@ public:
         std::string out;
         for (auto* w : batch) {
             out += "POST " + replace_id(tpl_, w->id) + " HTTP/1.1\r\nHost: " + host_ +
-                   "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(k_value.size()) +
-                   "\r\n\r\n" + k_value;
+                   "\r\nContent-Type: application/json\r\nContent-Length: " +
+                   std::to_string(k_value.size()) + "\r\n\r\n" + k_value;
             ++c->expected;
             ++expected_;
         }
         c->queue.push_back({std::move(out), std::move(batch)});
-        if (!c->writing) write_next(c);
+        if (!c->writing)
+            write_next(c);
     }
 
     bool idle() const override { return replies >= expected_; }
 
 private:
     void write_next(conn* c) {
-        if (c->queue.empty()) return;
+        if (c->queue.empty())
+            return;
         c->writing = true;
         auto now = clock_type::now();
-        for (auto* w : c->queue.front().second) w->t_pub = now, w->published = true;
-        asio::async_write(c->sock, asio::buffer(c->queue.front().first), [this, c](boost::system::error_code ec, std::size_t) {
-            if (ec) {
-                std::cerr << "loadgen: publisher write: " << ec.message() << "\n";
-                std::exit(2);
-            }
-            c->writing = false;
-            c->queue.pop_front();
-            write_next(c);
-        });
+        for (auto* w : c->queue.front().second)
+            w->t_pub = now, w->published = true;
+        asio::async_write(c->sock, asio::buffer(c->queue.front().first),
+                          [this, c](boost::system::error_code ec, std::size_t) {
+                              if (ec) {
+                                  std::cerr << "loadgen: publisher write: " << ec.message() << "\n";
+                                  std::exit(2);
+                              }
+                              c->writing = false;
+                              c->queue.pop_front();
+                              write_next(c);
+                          });
     }
     void read_loop(conn* c) {
         c->parser.emplace();
         c->parser->body_limit(1 << 20);
-        http::async_read(c->sock, c->buf, *c->parser, [this, c](boost::system::error_code ec, std::size_t) {
-            if (ec) {
-                if (expected_ > replies) std::cerr << "loadgen: publisher read: " << ec.message() << "\n";
-                return;
-            }
-            ++replies;
-            ++c->got;
-            auto st = c->parser->get().result_int();
-            if (st < 200 || st > 299) ++errors, ++error_kinds["pub_http_" + std::to_string(st)];
-            read_loop(c);
-        });
+        http::async_read(
+            c->sock, c->buf, *c->parser, [this, c](boost::system::error_code ec, std::size_t) {
+                if (ec) {
+                    if (expected_ > replies)
+                        std::cerr << "loadgen: publisher read: " << ec.message() << "\n";
+                    return;
+                }
+                ++replies;
+                ++c->got;
+                auto st = c->parser->get().result_int();
+                if (st < 200 || st > 299)
+                    ++errors, ++error_kinds["pub_http_" + std::to_string(st)];
+                read_loop(c);
+            });
     }
 
     asio::io_context& io_;
@@ -349,7 +374,8 @@ public:
             w->id = o_.id_prefix + std::to_string(i);
             watches_.push_back(std::move(w));
         }
-        if (o_.publish_count == 0 || o_.publish_count > o_.count) o_.publish_count = o_.count;
+        if (o_.publish_count == 0 || o_.publish_count > o_.count)
+            o_.publish_count = o_.count;
     }
 
     int run() {
@@ -357,7 +383,8 @@ public:
         cpu0_ = cpu_sample::now();
         if (o_.target == "daemon") {
             auto rp = std::make_unique<redis_publisher>(
-                io_, tcp::endpoint(asio::ip::make_address(o_.redis_host), o_.redis_port), o_.prefix);
+                io_, tcp::endpoint(asio::ip::make_address(o_.redis_host), o_.redis_port),
+                o_.prefix);
             auto* raw = rp.get();
             pub_ = std::move(rp);
             pub_->start([this, raw] {
@@ -367,9 +394,11 @@ public:
                     begin_connect();
             });
         } else {
-            pub_ = std::make_unique<http_publisher>(
-                io_, tcp::endpoint(asio::ip::make_address(o_.pub_host), o_.pub_port ? o_.pub_port : o_.port),
-                o_.pub_host, o_.pub_path, o_.pub_conns);
+            pub_ =
+                std::make_unique<http_publisher>(io_,
+                                                 tcp::endpoint(asio::ip::make_address(o_.pub_host),
+                                                               o_.pub_port ? o_.pub_port : o_.port),
+                                                 o_.pub_host, o_.pub_path, o_.pub_conns);
             // The publisher connects only when publishing starts: nginx closes a
             // connection that sends no request within client_header_timeout.
             stub_baseline([this] { begin_connect(); });
@@ -385,20 +414,25 @@ private:
         t_connect0_ = clock_type::now();
         cpu_connect0_ = cpu_sample::now();
         std::size_t first = o_.window ? std::min(o_.window, watches_.size()) : watches_.size();
-        for (std::size_t i = 0; i < first; ++i) start_watch();
+        for (std::size_t i = 0; i < first; ++i)
+            start_watch();
         est_timer_.expires_after(std::chrono::duration_cast<clock_type::duration>(
             std::chrono::duration<double>(o_.establish_timeout)));
         est_timer_.async_wait([this](boost::system::error_code ec) {
-            if (ec) return;
-            std::cerr << "loadgen: establish timeout: " << established_ << "/" << watches_.size() << "\n";
+            if (ec)
+                return;
+            std::cerr << "loadgen: establish timeout: " << established_ << "/" << watches_.size()
+                      << "\n";
             establish_timed_out_ = true;
             all_established();
         });
-        if (o_.target == "nchan") poll_stub();
+        if (o_.target == "nchan")
+            poll_stub();
     }
 
     void start_watch() {
-        if (next_watch_ >= watches_.size()) return;
+        if (next_watch_ >= watches_.size())
+            return;
         watch* w = watches_[next_watch_++].get();
         w->t_start = clock_type::now();
         w->state = wstate::connecting;
@@ -407,42 +441,56 @@ private:
         w->sock->open(tcp::v4(), ec);
         if (!ec) {
             int one = 1;
-            ::setsockopt(w->sock->native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+            ::setsockopt(w->sock->native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+                         sizeof one);
             w->sock->bind(tcp::endpoint(sources_[w->index % sources_.size()], 0), ec);
         }
-        if (ec) return fail(w, "socket_" + ec.message());
+        if (ec)
+            return fail(w, "socket_" + ec.message());
         w->sock->async_connect(server_, [this, w](boost::system::error_code ec) {
-            if (ec) return fail(w, "connect_error");
+            if (ec)
+                return fail(w, "connect_error");
             w->sock->set_option(tcp::no_delay(true));
-            w->request = "GET " + replace_id(o_.path, w->id) + " HTTP/1.1\r\nHost: " + o_.host + "\r\n\r\n";
-            asio::async_write(*w->sock, asio::buffer(w->request), [this, w](boost::system::error_code ec, std::size_t) {
-                std::string().swap(w->request);
-                if (ec) return fail(w, "write_error");
-                w->parser.emplace();
-                w->parser->body_limit(1 << 20);
-                w->state = wstate::waiting_head;
-                if (o_.target == "daemon") {
-                    http::async_read_header(*w->sock, w->buf, *w->parser,
-                                            [this, w](boost::system::error_code ec, std::size_t) { on_head(w, ec); });
-                } else {
-                    // nchan long-poll sends nothing until the message: established is
-                    // judged from the stub status, the read runs to the final body.
-                    read_body(w);
-                    if (o_.window) start_watch(); // window only bounds connect+request here
-                }
-            });
+            w->request =
+                "GET " + replace_id(o_.path, w->id) + " HTTP/1.1\r\nHost: " + o_.host + "\r\n\r\n";
+            asio::async_write(*w->sock, asio::buffer(w->request),
+                              [this, w](boost::system::error_code ec, std::size_t) {
+                                  std::string().swap(w->request);
+                                  if (ec)
+                                      return fail(w, "write_error");
+                                  w->parser.emplace();
+                                  w->parser->body_limit(1 << 20);
+                                  w->state = wstate::waiting_head;
+                                  if (o_.target == "daemon") {
+                                      http::async_read_header(
+                                          *w->sock, w->buf, *w->parser,
+                                          [this, w](boost::system::error_code ec, std::size_t) {
+                                              on_head(w, ec);
+                                          });
+                                  } else {
+                                      // nchan long-poll sends nothing until the message:
+                                      // established is judged from the stub status, the read runs
+                                      // to the final body.
+                                      read_body(w);
+                                      if (o_.window)
+                                          start_watch(); // window only bounds connect+request here
+                                  }
+                              });
         });
     }
 
     void on_head(watch* w, boost::system::error_code ec) {
-        if (ec) return fail(w, ec == http::error::end_of_stream || ec == asio::error::eof ? "closed_before_head"
-                                                                                        : "read_error_head");
+        if (ec)
+            return fail(w, ec == http::error::end_of_stream || ec == asio::error::eof
+                               ? "closed_before_head"
+                               : "read_error_head");
         auto st = w->parser->get().result_int();
         if (st != 200) {
             // Read the (short) error body, then count it.
-            http::async_read(*w->sock, w->buf, *w->parser, [this, w, st](boost::system::error_code, std::size_t) {
-                fail(w, "http_" + std::to_string(st));
-            });
+            http::async_read(*w->sock, w->buf, *w->parser,
+                             [this, w, st](boost::system::error_code, std::size_t) {
+                                 fail(w, "http_" + std::to_string(st));
+                             });
             return;
         }
         w->t_est = clock_type::now();
@@ -450,8 +498,10 @@ private:
         ++established_;
         connect_ms_.push_back(ms(w->t_est - w->t_start));
         last_est_ = w->t_est;
-        if (o_.window) start_watch();
-        if (w->parser->is_done()) return on_body(w, {});
+        if (o_.window)
+            start_watch();
+        if (w->parser->is_done())
+            return on_body(w, {});
         read_body(w);
         check_established();
     }
@@ -465,24 +515,32 @@ private:
         if (ec) {
             bool eof = ec == http::error::end_of_stream || ec == asio::error::eof ||
                        ec == http::error::partial_message;
-            return fail(w, eof ? (w->state == wstate::held ? "closed_while_held" : "closed_before_body")
-                               : "read_error_body");
+            return fail(
+                w, eof ? (w->state == wstate::held ? "closed_while_held" : "closed_before_body")
+                       : "read_error_body");
         }
         auto now = clock_type::now();
         auto& res = w->parser->get();
         if (o_.target == "nchan" && res.result_int() != 200)
             return fail(w, "http_" + std::to_string(res.result_int()));
         std::string_view body = res.body();
-        while (!body.empty() && (body.front() == '\n' || body.front() == '\r' || body.front() == ' '))
+        while (!body.empty() &&
+               (body.front() == '\n' || body.front() == '\r' || body.front() == ' '))
             body.remove_prefix(1);
-        if (body.find("Killed due to another") != std::string_view::npos) return fail(w, "killed");
-        if (body.find("timed out") != std::string_view::npos) return fail(w, "watch_timed_out");
-        if (body.find("shutting down") != std::string_view::npos) return fail(w, "server_shutting_down");
-        if (!w->published) return fail(w, "delivered_before_publish");
-        if (body != k_value) return fail(w, "unexpected_body");
+        if (body.find("Killed due to another") != std::string_view::npos)
+            return fail(w, "killed");
+        if (body.find("timed out") != std::string_view::npos)
+            return fail(w, "watch_timed_out");
+        if (body.find("shutting down") != std::string_view::npos)
+            return fail(w, "server_shutting_down");
+        if (!w->published)
+            return fail(w, "delivered_before_publish");
+        if (body != k_value)
+            return fail(w, "unexpected_body");
         w->t_done = now;
         w->state = wstate::done;
-        if (w->selected) --outstanding_;
+        if (w->selected)
+            --outstanding_;
         ++delivered_;
         last_done_ = std::max(last_done_, now);
         // Keep the connection open (keep-alive) but drop per-watch buffers.
@@ -501,45 +559,58 @@ private:
             w->sock->close(ig);
         }
         w->parser.reset();
-        if (was_pending && o_.window && o_.target == "daemon") start_watch();
-        if (was_held && w->published) ++failed_after_publish_;
-        if (was_held && w->selected) --outstanding_;
+        if (was_pending && o_.window && o_.target == "daemon")
+            start_watch();
+        if (was_held && w->published)
+            ++failed_after_publish_;
+        if (was_held && w->selected)
+            --outstanding_;
         check_established();
         check_delivered();
     }
 
     void check_established() {
-        if (phase_ != 0) return;
-        if (o_.target == "daemon" && established_ + failed_ >= watches_.size()) all_established();
+        if (phase_ != 0)
+            return;
+        if (o_.target == "daemon" && established_ + failed_ >= watches_.size())
+            all_established();
     }
 
     // nchan: stub status -> "subscribers: N"
     void stub_get(std::function<void(long)> cb) {
         auto s = std::make_shared<tcp::socket>(io_);
-        auto req = std::make_shared<std::string>("GET " + o_.stub_path + " HTTP/1.1\r\nHost: " + o_.host +
-                                                 "\r\nConnection: close\r\n\r\n");
+        auto req =
+            std::make_shared<std::string>("GET " + o_.stub_path + " HTTP/1.1\r\nHost: " + o_.host +
+                                          "\r\nConnection: close\r\n\r\n");
         auto b = std::make_shared<beast::flat_buffer>();
         auto res = std::make_shared<http::response<http::string_body>>();
-        s->async_connect(tcp::endpoint(asio::ip::make_address(o_.pub_host), o_.pub_port ? o_.pub_port : o_.port),
-                         [=, this](boost::system::error_code ec) {
-                             if (ec) {
-                                 std::cerr << "loadgen: stub connect: " << ec.message() << "\n";
-                                 return cb(-1);
-                             }
-                             asio::async_write(*s, asio::buffer(*req), [s, b, res, cb, req](boost::system::error_code ec, std::size_t) {
-                                 if (ec) return cb(-1);
-                                 http::async_read(*s, *b, *res, [s, b, res, cb](boost::system::error_code ec, std::size_t) {
-                                     if (ec) {
-                                         std::cerr << "loadgen: stub read: " << ec.message() << "\n";
-                                         return cb(-1);
-                                     }
-                                     auto& body = res->body();
-                                     auto p = body.find("subscribers:");
-                                     if (p == std::string::npos) return cb(-1);
-                                     cb(std::atol(body.c_str() + p + 12));
-                                 });
-                             });
-                         });
+        s->async_connect(
+            tcp::endpoint(asio::ip::make_address(o_.pub_host), o_.pub_port ? o_.pub_port : o_.port),
+            [=, this](boost::system::error_code ec) {
+                if (ec) {
+                    std::cerr << "loadgen: stub connect: " << ec.message() << "\n";
+                    return cb(-1);
+                }
+                asio::async_write(*s, asio::buffer(*req),
+                                  [s, b, res, cb, req](boost::system::error_code ec, std::size_t) {
+                                      if (ec)
+                                          return cb(-1);
+                                      http::async_read(*s, *b, *res,
+                                                       [s, b, res, cb](boost::system::error_code ec,
+                                                                       std::size_t) {
+                                                           if (ec) {
+                                                               std::cerr << "loadgen: stub read: "
+                                                                         << ec.message() << "\n";
+                                                               return cb(-1);
+                                                           }
+                                                           auto& body = res->body();
+                                                           auto p = body.find("subscribers:");
+                                                           if (p == std::string::npos)
+                                                               return cb(-1);
+                                                           cb(std::atol(body.c_str() + p + 12));
+                                                       });
+                                  });
+            });
     }
     void stub_baseline(std::function<void()> next) {
         stub_get([this, next](long n) {
@@ -552,19 +623,23 @@ private:
         });
     }
     void poll_stub() {
-        if (phase_ != 0) return;
+        if (phase_ != 0)
+            return;
         tick_.expires_after(std::chrono::milliseconds(20));
         tick_.async_wait([this](boost::system::error_code ec) {
-            if (ec || phase_ != 0) return;
+            if (ec || phase_ != 0)
+                return;
             stub_get([this](long n) {
-                if (phase_ != 0) return;
+                if (phase_ != 0)
+                    return;
                 if (n >= 0) {
                     long have = n - stub_base_;
                     if (have > static_cast<long>(established_)) {
                         established_ = static_cast<std::size_t>(have);
                         last_est_ = clock_type::now();
                     }
-                    if (established_ + failed_ >= watches_.size()) return all_established();
+                    if (established_ + failed_ >= watches_.size())
+                        return all_established();
                 }
                 poll_stub();
             });
@@ -573,14 +648,17 @@ private:
 
     // ---------------------------------------------------------------- phase 3
     void all_established() {
-        if (phase_ != 0) return;
+        if (phase_ != 0)
+            return;
         phase_ = 1;
         est_timer_.cancel();
         t_established_ = clock_type::now();
         cpu_established_ = cpu_sample::now();
-        if (o_.target == "nchan") // established per the stub status: every request in flight is held
+        if (o_.target ==
+            "nchan") // established per the stub status: every request in flight is held
             for (auto& w : watches_)
-                if (w->state == wstate::waiting_head) w->state = wstate::held;
+                if (w->state == wstate::waiting_head)
+                    w->state = wstate::held;
         if (!o_.ready_file.empty()) {
             std::ofstream(o_.ready_file) << established_ << "\n";
         }
@@ -589,14 +667,15 @@ private:
         if (!o_.go_file.empty())
             wait_go();
         else if (o_.hold_seconds > 0) {
-            pace_timer_.expires_after(
-                std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o_.hold_seconds)));
+            pace_timer_.expires_after(std::chrono::duration_cast<clock_type::duration>(
+                std::chrono::duration<double>(o_.hold_seconds)));
             pace_timer_.async_wait([this](boost::system::error_code) { begin_publish(); });
         } else
             begin_publish();
     }
     void wait_go() {
-        if (std::filesystem::exists(o_.go_file)) return begin_publish();
+        if (std::filesystem::exists(o_.go_file))
+            return begin_publish();
         pace_timer_.expires_after(std::chrono::milliseconds(50));
         pace_timer_.async_wait([this](boost::system::error_code) { wait_go(); });
     }
@@ -612,9 +691,12 @@ private:
         t_hold_end_ = clock_type::now();
         cpu_publish0_ = cpu_sample::now();
         for (auto& w : watches_)
-            if (w->state == wstate::held && to_publish_.size() < o_.publish_count) to_publish_.push_back(w.get());
-        if (o_.publish == "none") to_publish_.clear();
-        for (auto* w : to_publish_) w->selected = true;
+            if (w->state == wstate::held && to_publish_.size() < o_.publish_count)
+                to_publish_.push_back(w.get());
+        if (o_.publish == "none")
+            to_publish_.clear();
+        for (auto* w : to_publish_)
+            w->selected = true;
         outstanding_ = to_publish_.size();
         t_pub0_ = clock_type::now();
         if (o_.publish == "paced")
@@ -622,7 +704,8 @@ private:
         else {
             for (std::size_t i = 0; i < to_publish_.size(); i += o_.batch)
                 pub_->send(std::vector<watch*>(to_publish_.begin() + i,
-                                               to_publish_.begin() + std::min(i + o_.batch, to_publish_.size())));
+                                               to_publish_.begin() +
+                                                   std::min(i + o_.batch, to_publish_.size())));
             pub_sent_ = to_publish_.size();
         }
         arm_deliver_deadline();
@@ -633,42 +716,54 @@ private:
         auto due = static_cast<std::size_t>(secs(now - t_pub0_) * o_.rate) + 1;
         due = std::min(due, to_publish_.size());
         if (due > pub_sent_) {
-            pub_->send(std::vector<watch*>(to_publish_.begin() + pub_sent_, to_publish_.begin() + due));
+            pub_->send(
+                std::vector<watch*>(to_publish_.begin() + pub_sent_, to_publish_.begin() + due));
             pub_sent_ = due;
         }
-        if (pub_sent_ >= to_publish_.size()) return;
-        auto next = t_pub0_ + std::chrono::duration_cast<clock_type::duration>(
-                                  std::chrono::duration<double>(static_cast<double>(pub_sent_) / o_.rate));
+        if (pub_sent_ >= to_publish_.size())
+            return;
+        auto next =
+            t_pub0_ + std::chrono::duration_cast<clock_type::duration>(
+                          std::chrono::duration<double>(static_cast<double>(pub_sent_) / o_.rate));
         pace_timer_.expires_at(next);
         pace_timer_.async_wait([this](boost::system::error_code ec) {
-            if (!ec) pace();
+            if (!ec)
+                pace();
         });
     }
     void arm_deliver_deadline() {
-        double budget = o_.deliver_timeout + (o_.publish == "paced" ? to_publish_.size() / o_.rate : 0);
-        est_timer_.expires_after(std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(budget)));
+        double budget =
+            o_.deliver_timeout + (o_.publish == "paced" ? to_publish_.size() / o_.rate : 0);
+        est_timer_.expires_after(std::chrono::duration_cast<clock_type::duration>(
+            std::chrono::duration<double>(budget)));
         est_timer_.async_wait([this](boost::system::error_code ec) {
-            if (ec) return;
+            if (ec)
+                return;
             finish(true);
         });
     }
     void check_delivered() {
-        if (phase_ != 2 || pub_sent_ < to_publish_.size()) return;
-        if (outstanding_ == 0) finish(false);
+        if (phase_ != 2 || pub_sent_ < to_publish_.size())
+            return;
+        if (outstanding_ == 0)
+            finish(false);
     }
     void finish(bool deadline) {
-        if (phase_ == 3) return;
+        if (phase_ == 3)
+            return;
         phase_ = 3;
         t_end_ = clock_type::now();
         cpu_end_ = cpu_sample::now();
         if (deadline)
             for (auto* w : to_publish_)
-                if (w->state == wstate::held) ++errors_["not_delivered"], w->state = wstate::failed;
+                if (w->state == wstate::held)
+                    ++errors_["not_delivered"], w->state = wstate::failed;
         // Stop everything: closing the sockets ends every pending operation.
         est_timer_.cancel();
         pace_timer_.cancel();
         tick_.cancel();
-        if (!o_.done_file.empty()) std::ofstream(o_.done_file) << delivered_ << "\n";
+        if (!o_.done_file.empty())
+            std::ofstream(o_.done_file) << delivered_ << "\n";
         if (o_.linger_seconds > 0) {
             // Keep every connection open a while (profiling the server without its teardown).
             tick_.expires_after(std::chrono::duration_cast<clock_type::duration>(
@@ -681,16 +776,18 @@ private:
 
     // ---------------------------------------------------------------- report
     static json pct(std::vector<double> v) {
-        if (v.empty()) return json(nullptr);
+        if (v.empty())
+            return json(nullptr);
         std::sort(v.begin(), v.end());
         auto at = [&](double p) {
-            auto i = static_cast<std::size_t>(std::ceil(p / 100.0 * v.size())) ;
+            auto i = static_cast<std::size_t>(std::ceil(p / 100.0 * v.size()));
             return v[std::min(v.size() - 1, i == 0 ? 0 : i - 1)];
         };
         double sum = 0;
-        for (double x : v) sum += x;
-        return {{"p50", at(50)}, {"p90", at(90)}, {"p99", at(99)}, {"max", v.back()}, {"min", v.front()},
-                {"mean", sum / v.size()}};
+        for (double x : v)
+            sum += x;
+        return {{"p50", at(50)},   {"p90", at(90)},    {"p99", at(99)},
+                {"max", v.back()}, {"min", v.front()}, {"mean", sum / v.size()}};
     }
 
     void report() {
@@ -701,13 +798,17 @@ private:
         std::vector<double> lat;
         clock_type::time_point first_pub = clock_type::time_point::max();
         for (auto& w : watches_) {
-            if (w->published) first_pub = std::min(first_pub, w->t_pub);
-            if (w->state == wstate::done) lat.push_back(ms(w->t_done - w->t_pub));
+            if (w->published)
+                first_pub = std::min(first_pub, w->t_pub);
+            if (w->state == wstate::done)
+                lat.push_back(ms(w->t_done - w->t_pub));
         }
         std::size_t errs = 0;
-        for (auto& [k, v] : errors_) errs += v;
+        for (auto& [k, v] : errors_)
+            errs += v;
         json errors = errors_;
-        for (auto& [k, v] : pub_->error_kinds) errors[k] = v, errs += v;
+        for (auto& [k, v] : pub_->error_kinds)
+            errors[k] = v, errs += v;
         double connect_s = established_ ? secs(last_est_ - t_connect0_) : 0;
         json j;
         j["target"] = o_.target;
@@ -722,26 +823,31 @@ private:
                         {"window", o_.window},
                         {"per_watch_ms", pct(connect_ms_)}};
         j["latency_ms"] = pct(lat);
-        j["all_delivered_ms"] =
-            (delivered_ && first_pub != clock_type::time_point::max()) ? json(ms(last_done_ - first_pub)) : json(nullptr);
-        j["publish"] = {{"mode", o_.publish}, {"rate", o_.publish == "paced" ? json(o_.rate) : json(nullptr)},
+        j["all_delivered_ms"] = (delivered_ && first_pub != clock_type::time_point::max())
+                                    ? json(ms(last_done_ - first_pub))
+                                    : json(nullptr);
+        j["publish"] = {{"mode", o_.publish},
+                        {"rate", o_.publish == "paced" ? json(o_.rate) : json(nullptr)},
                         {"replies", pub_->replies}};
         auto c_est = cpu_established_.total() ? cpu_established_ : cpu_end_;
-        j["loadgen_cpu_s"] = {{"total", cpu_end_.total() - cpu0_.total()},
-                              {"user", cpu_end_.user - cpu0_.user},
-                              {"sys", cpu_end_.sys - cpu0_.sys},
-                              {"connect_phase", c_est.total() - cpu_connect0_.total()},
-                              {"publish_phase", phase_ >= 2 ? cpu_end_.total() - cpu_publish0_.total() : 0.0}};
+        j["loadgen_cpu_s"] = {
+            {"total", cpu_end_.total() - cpu0_.total()},
+            {"user", cpu_end_.user - cpu0_.user},
+            {"sys", cpu_end_.sys - cpu0_.sys},
+            {"connect_phase", c_est.total() - cpu_connect0_.total()},
+            {"publish_phase", phase_ >= 2 ? cpu_end_.total() - cpu_publish0_.total() : 0.0}};
         double pub_wall = phase_ >= 2 ? secs(t_end_ - t_hold_end_) : 0;
-        j["wall_s"] = {{"total", secs(t_end_ - t0_)},
-                       {"connect_phase", secs((phase_ >= 1 ? t_established_ : t_end_) - t_connect0_)},
-                       {"publish_phase", pub_wall}};
+        j["wall_s"] = {
+            {"total", secs(t_end_ - t0_)},
+            {"connect_phase", secs((phase_ >= 1 ? t_established_ : t_end_) - t_connect0_)},
+            {"publish_phase", pub_wall}};
         // Share of one core the loadgen used while connecting and while delivering:
         // near 1.0 would mean the loadgen itself was the bottleneck.
         double cw = secs((phase_ >= 1 ? t_established_ : t_end_) - t_connect0_);
         j["loadgen_core_share"] = {
             {"connect_phase", cw > 0 ? (c_est.total() - cpu_connect0_.total()) / cw : 0.0},
-            {"publish_phase", pub_wall > 0 ? (cpu_end_.total() - cpu_publish0_.total()) / pub_wall : 0.0}};
+            {"publish_phase",
+             pub_wall > 0 ? (cpu_end_.total() - cpu_publish0_.total()) / pub_wall : 0.0}};
         j["id_prefix"] = o_.id_prefix;
         if (!o_.samples_file.empty()) {
             // "latency_ms connect_ms" per line, each column sorted on its own (CDF input).
@@ -764,7 +870,8 @@ private:
     std::vector<std::unique_ptr<watch>> watches_;
     std::unique_ptr<publisher> pub_;
     asio::steady_timer est_timer_, pace_timer_, tick_;
-    std::size_t next_watch_ = 0, established_ = 0, delivered_ = 0, failed_ = 0, failed_after_publish_ = 0;
+    std::size_t next_watch_ = 0, established_ = 0, delivered_ = 0, failed_ = 0,
+                failed_after_publish_ = 0;
     std::map<std::string, std::size_t> errors_;
     std::vector<double> connect_ms_;
     std::vector<watch*> to_publish_;
@@ -773,7 +880,8 @@ private:
     int phase_ = 0; // 0 connecting, 1 holding, 2 publishing, 3 finished
     bool establish_timed_out_ = false;
     bool pub_started_ = false;
-    clock_type::time_point t0_, t_connect0_, last_est_, t_established_, t_hold_end_, t_pub0_, last_done_, t_end_;
+    clock_type::time_point t0_, t_connect0_, last_est_, t_established_, t_hold_end_, t_pub0_,
+        last_done_, t_end_;
     cpu_sample cpu0_, cpu_connect0_, cpu_established_, cpu_publish0_, cpu_end_;
 };
 
@@ -820,36 +928,66 @@ int main(int argc, char** argv) {
             }
             return argv[++i];
         };
-        if (a == "--help" || a == "-h") return usage(), 0;
-        else if (a == "--target") o.target = val();
-        else if (a == "--host") o.host = val();
-        else if (a == "--port") o.port = static_cast<unsigned short>(std::stoi(val()));
-        else if (a == "--count") o.count = std::stoul(val());
-        else if (a == "--path") o.path = val(), path_set = true;
-        else if (a == "--id-prefix") o.id_prefix = val();
-        else if (a == "--redis-host") o.redis_host = val();
-        else if (a == "--redis-port") o.redis_port = static_cast<unsigned short>(std::stoi(val()));
-        else if (a == "--prefix") o.prefix = val();
-        else if (a == "--no-seed") o.seed = false;
-        else if (a == "--pub-host") o.pub_host = val();
-        else if (a == "--pub-port") o.pub_port = static_cast<unsigned short>(std::stoi(val()));
-        else if (a == "--pub-path") o.pub_path = val();
-        else if (a == "--pub-conns") o.pub_conns = std::stoul(val());
-        else if (a == "--stub-path") o.stub_path = val();
-        else if (a == "--publish") o.publish = val();
-        else if (a == "--rate") o.rate = std::stod(val());
-        else if (a == "--publish-count") o.publish_count = std::stoul(val());
-        else if (a == "--window") o.window = std::stoul(val());
-        else if (a == "--sources") o.sources = std::max<std::size_t>(1, std::stoul(val()));
-        else if (a == "--hold-seconds") o.hold_seconds = std::stod(val());
-        else if (a == "--ready-file") o.ready_file = val();
-        else if (a == "--go-file") o.go_file = val();
-        else if (a == "--establish-timeout") o.establish_timeout = std::stod(val());
-        else if (a == "--deliver-timeout") o.deliver_timeout = std::stod(val());
-        else if (a == "--samples-file") o.samples_file = val();
-        else if (a == "--linger-seconds") o.linger_seconds = std::stod(val());
-        else if (a == "--done-file") o.done_file = val();
-        else if (a == "--batch") o.batch = std::max<std::size_t>(1, std::stoul(val()));
+        if (a == "--help" || a == "-h")
+            return usage(), 0;
+        else if (a == "--target")
+            o.target = val();
+        else if (a == "--host")
+            o.host = val();
+        else if (a == "--port")
+            o.port = static_cast<unsigned short>(std::stoi(val()));
+        else if (a == "--count")
+            o.count = std::stoul(val());
+        else if (a == "--path")
+            o.path = val(), path_set = true;
+        else if (a == "--id-prefix")
+            o.id_prefix = val();
+        else if (a == "--redis-host")
+            o.redis_host = val();
+        else if (a == "--redis-port")
+            o.redis_port = static_cast<unsigned short>(std::stoi(val()));
+        else if (a == "--prefix")
+            o.prefix = val();
+        else if (a == "--no-seed")
+            o.seed = false;
+        else if (a == "--pub-host")
+            o.pub_host = val();
+        else if (a == "--pub-port")
+            o.pub_port = static_cast<unsigned short>(std::stoi(val()));
+        else if (a == "--pub-path")
+            o.pub_path = val();
+        else if (a == "--pub-conns")
+            o.pub_conns = std::stoul(val());
+        else if (a == "--stub-path")
+            o.stub_path = val();
+        else if (a == "--publish")
+            o.publish = val();
+        else if (a == "--rate")
+            o.rate = std::stod(val());
+        else if (a == "--publish-count")
+            o.publish_count = std::stoul(val());
+        else if (a == "--window")
+            o.window = std::stoul(val());
+        else if (a == "--sources")
+            o.sources = std::max<std::size_t>(1, std::stoul(val()));
+        else if (a == "--hold-seconds")
+            o.hold_seconds = std::stod(val());
+        else if (a == "--ready-file")
+            o.ready_file = val();
+        else if (a == "--go-file")
+            o.go_file = val();
+        else if (a == "--establish-timeout")
+            o.establish_timeout = std::stod(val());
+        else if (a == "--deliver-timeout")
+            o.deliver_timeout = std::stod(val());
+        else if (a == "--samples-file")
+            o.samples_file = val();
+        else if (a == "--linger-seconds")
+            o.linger_seconds = std::stod(val());
+        else if (a == "--done-file")
+            o.done_file = val();
+        else if (a == "--batch")
+            o.batch = std::max<std::size_t>(1, std::stoul(val()));
         else {
             std::cerr << "loadgen: unknown option " << a << "\n";
             usage();
@@ -864,7 +1002,8 @@ int main(int argc, char** argv) {
         std::cerr << "loadgen: --publish must be burst, paced or none\n";
         return 64;
     }
-    if (o.target == "nchan" && !path_set) o.path = "/sub/{id}";
+    if (o.target == "nchan" && !path_set)
+        o.path = "/sub/{id}";
     rlimit rl{};
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;

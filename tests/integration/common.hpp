@@ -25,13 +25,16 @@ inline std::string error_body(const std::string& text) {
 // Checks that body is the error object with that text. The spec fixes the
 // exact bytes, so compare bytes (and parse, for a clearer message).
 inline ::testing::AssertionResult is_error_body(const std::string& body, const std::string& text) {
-    if (body == error_body(text)) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << "body is `" << body << "`, expected `" << error_body(text) << "`";
+    if (body == error_body(text))
+        return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure()
+           << "body is `" << body << "`, expected `" << error_body(text) << "`";
 }
 
 inline ::testing::AssertionResult is_json_content_type(const http_response& r) {
     auto ct = r.header("Content-Type");
-    if (!ct) return ::testing::AssertionFailure() << "no Content-Type";
+    if (!ct)
+        return ::testing::AssertionFailure() << "no Content-Type";
     auto v = *ct;
     if (v.rfind("application/json", 0) == 0 && (v.size() == 16 || v[16] == ';'))
         return ::testing::AssertionSuccess();
@@ -40,18 +43,25 @@ inline ::testing::AssertionResult is_json_content_type(const http_response& r) {
 
 inline ::testing::AssertionResult has_no_store(const http_response& r) {
     auto cc = r.header("Cache-Control");
-    if (cc && contains(*cc, "no-store")) return ::testing::AssertionSuccess();
+    if (cc && contains(*cc, "no-store"))
+        return ::testing::AssertionSuccess();
     return ::testing::AssertionFailure() << "Cache-Control is `" << cc.value_or("<absent>") << "`";
 }
 
 inline ::testing::AssertionResult has_x_accel_no(const http_response& r) {
     auto v = r.header("X-Accel-Buffering");
-    if (v && iequals(*v, "no")) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << "X-Accel-Buffering is `" << v.value_or("<absent>") << "`";
+    if (v && iequals(*v, "no"))
+        return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure()
+           << "X-Accel-Buffering is `" << v.value_or("<absent>") << "`";
 }
 
-inline std::string data_key(const std::string& id, const std::string& prefix = "RA_") { return prefix + "D_" + id; }
-inline std::string channel(const std::string& id, const std::string& prefix = "RA_") { return prefix + "SC_" + id; }
+inline std::string data_key(const std::string& id, const std::string& prefix = "RA_") {
+    return prefix + "D_" + id;
+}
+inline std::string channel(const std::string& id, const std::string& prefix = "RA_") {
+    return prefix + "SC_" + id;
+}
 
 // A fresh redis-server and a daemon on it; each test gets its own.
 class daemon_test : public ::testing::Test {

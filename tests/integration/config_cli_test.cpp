@@ -13,7 +13,8 @@ protected:
         return path;
     }
     run_result check(const std::string& content) {
-        return run_command({daemon_binary(), "--config", write_config(content), "--check-config"}, 10000ms);
+        return run_command({daemon_binary(), "--config", write_config(content), "--check-config"},
+                           10000ms);
     }
     run_result start(const std::string& content) {
         return run_command({daemon_binary(), "--config", write_config(content)}, 10000ms);
@@ -58,13 +59,15 @@ TEST_F(ConfigCli, CheckConfigOfEveryKeyWithItsDefault) {
 }
 
 TEST_F(ConfigCli, CheckConfigAcceptsBoundaryValues) {
-    for (const char* c : {R"({"http":{"port":1}})", R"({"http":{"port":65535}})",
-                          R"({"http":{"max_header_bytes":1024}})", R"({"http":{"max_header_bytes":1048576}})",
-                          R"({"redis":{"subscriber_connections":1}})", R"({"redis":{"subscriber_connections":256}})",
-                          R"({"task":{"max_id_length":1}})", R"({"task":{"max_id_length":1024}})",
-                          R"({"watch":{"keepalive_seconds":0}})", R"({"watch":{"timeout_seconds":604800}})",
-                          R"({"http":{"cors_origins":["*"]}})", R"({"http":{"address":"::1"}})",
-                          R"({"log":{"level":"off"}})", R"({"log":{"level":"trace"}})"}) {
+    for (const char* c :
+         {R"({"http":{"port":1}})", R"({"http":{"port":65535}})",
+          R"({"http":{"max_header_bytes":1024}})", R"({"http":{"max_header_bytes":1048576}})",
+          R"({"redis":{"subscriber_connections":1}})",
+          R"({"redis":{"subscriber_connections":256}})", R"({"task":{"max_id_length":1}})",
+          R"({"task":{"max_id_length":1024}})", R"({"watch":{"keepalive_seconds":0}})",
+          R"({"watch":{"timeout_seconds":604800}})", R"({"http":{"cors_origins":["*"]}})",
+          R"({"http":{"address":"::1"}})", R"({"log":{"level":"off"}})",
+          R"({"log":{"level":"trace"}})"}) {
         SCOPED_TRACE(c);
         auto r = check(c);
         EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -129,7 +132,8 @@ TEST_F(ConfigCli, CheckConfigOfABadFileExitsTwo) {
 TEST_F(ConfigCli, ErrorMessageIsOneLineNamingKeyAndProblem) {
     auto r = check(R"({"redis":{"prot":6379}})");
     EXPECT_TRUE(contains(r.err, "redis.prot")) << r.err;
-    EXPECT_TRUE(contains(r.err, "unknown")) << "the spec's example: `redis.prot: unknown key`; got: " << r.err;
+    EXPECT_TRUE(contains(r.err, "unknown"))
+        << "the spec's example: `redis.prot: unknown key`; got: " << r.err;
 }
 
 TEST_F(ConfigCli, RealStartWithBadConfigFailsNamingTheKey) {

@@ -9,12 +9,16 @@ const std::string kOrigin = "https://app.example.com";
 
 ::testing::AssertionResult has_cors_for(const http_response& r, const std::string& origin) {
     auto acao = r.header("Access-Control-Allow-Origin");
-    if (!acao) return ::testing::AssertionFailure() << "no Access-Control-Allow-Origin";
-    if (*acao != origin) return ::testing::AssertionFailure() << "Access-Control-Allow-Origin is `" << *acao << "`";
+    if (!acao)
+        return ::testing::AssertionFailure() << "no Access-Control-Allow-Origin";
+    if (*acao != origin)
+        return ::testing::AssertionFailure() << "Access-Control-Allow-Origin is `" << *acao << "`";
     bool vary_origin = false;
     for (auto& [k, v] : r.headers)
-        if (iequals(k, "Vary") && contains(v, "Origin")) vary_origin = true;
-    if (!vary_origin) return ::testing::AssertionFailure() << "no `Vary: Origin`";
+        if (iequals(k, "Vary") && contains(v, "Origin"))
+            vary_origin = true;
+    if (!vary_origin)
+        return ::testing::AssertionFailure() << "no `Vary: Origin`";
     return ::testing::AssertionSuccess();
 }
 
@@ -38,7 +42,9 @@ TEST_F(CorsOff, NoCorsHeadersByDefault) {
 
 class CorsList : public daemon_test {
 protected:
-    json daemon_config() override { return {{"http", {{"cors_origins", {kOrigin, "http://localhost:3000"}}}}}; }
+    json daemon_config() override {
+        return {{"http", {{"cors_origins", {kOrigin, "http://localhost:3000"}}}}};
+    }
 };
 
 TEST_F(CorsList, MatchingOriginOnEveryResponse) {
@@ -80,8 +86,9 @@ TEST_F(CorsList, WatchResponsesCarryCors) {
 
 TEST_F(CorsList, UnmatchedOriginsGetNothing) {
     cli().set(data_key("c"), R"({"status":"x"})");
-    for (const char* o : {"https://evil.example.com", "http://app.example.com", "https://app.example.com:443",
-                          "https://app.example.com/", "HTTPS://APP.EXAMPLE.COM", "null"}) {
+    for (const char* o :
+         {"https://evil.example.com", "http://app.example.com", "https://app.example.com:443",
+          "https://app.example.com/", "HTTPS://APP.EXAMPLE.COM", "null"}) {
         SCOPED_TRACE(o);
         auto r = http_get(port(), "/task/c", {{"Origin", o}});
         EXPECT_EQ(r.status, 200);
@@ -106,21 +113,24 @@ TEST_F(CorsList, PreflightFromMatchingOrigin) {
         auto max_age = r.header("Access-Control-Max-Age");
         ASSERT_TRUE(max_age);
         EXPECT_FALSE(max_age->empty());
-        EXPECT_TRUE(std::all_of(max_age->begin(), max_age->end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
-            << *max_age;
+        EXPECT_TRUE(std::all_of(max_age->begin(), max_age->end(), [](char ch) {
+            return ch >= '0' && ch <= '9';
+        })) << *max_age;
     }
 }
 
 TEST_F(CorsList, PreflightFromUnmatchedOriginHasNoCorsHeaders) {
-    auto r = http_request(port(), "OPTIONS", "/task/c",
-                          {{"Origin", "https://evil.example.com"}, {"Access-Control-Request-Method", "GET"}});
+    auto r = http_request(
+        port(), "OPTIONS", "/task/c",
+        {{"Origin", "https://evil.example.com"}, {"Access-Control-Request-Method", "GET"}});
     EXPECT_TRUE(has_no_cors(r));
     EXPECT_NE(r.status, 405) << "OPTIONS is an allowed method on /task";
 }
 
 TEST_F(CorsList, PreflightConnectionStaysUsable) {
     http_connection c(port());
-    ASSERT_TRUE(c.send_request("OPTIONS", "/task/c", {{"Origin", kOrigin}, {"Access-Control-Request-Method", "GET"}}));
+    ASSERT_TRUE(c.send_request("OPTIONS", "/task/c",
+                               {{"Origin", kOrigin}, {"Access-Control-Request-Method", "GET"}}));
     auto r = c.read_response(3000ms);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 204);
@@ -141,7 +151,8 @@ TEST_F(CorsAny, StarMatchesAnyOriginAndEchoesIt) {
         auto r = http_get(port(), "/task/none", {{"Origin", o}});
         EXPECT_EQ(r.status, 404);
         EXPECT_TRUE(has_cors_for(r, o));
-        auto pre = http_request(port(), "OPTIONS", "/task/none", {{"Origin", o}, {"Access-Control-Request-Method", "GET"}});
+        auto pre = http_request(port(), "OPTIONS", "/task/none",
+                                {{"Origin", o}, {"Access-Control-Request-Method", "GET"}});
         EXPECT_EQ(pre.status, 204);
         EXPECT_TRUE(has_cors_for(pre, o));
     }

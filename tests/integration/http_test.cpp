@@ -74,7 +74,8 @@ TEST_F(Http, PipelinedRequestsBehindAWaitingWatch) {
     cli().set(data_key("w"), R"({"status":"running"})");
     cli().set(data_key("x"), R"({"status":"x"})");
     http_connection c(port());
-    ASSERT_TRUE(c.send("GET /task/w?watch HTTP/1.1\r\nHost: x\r\n\r\nGET /task/x HTTP/1.1\r\nHost: x\r\n\r\n"));
+    ASSERT_TRUE(c.send(
+        "GET /task/w?watch HTTP/1.1\r\nHost: x\r\n\r\nGET /task/x HTTP/1.1\r\nHost: x\r\n\r\n"));
     ASSERT_TRUE(c.read_head(3000ms));
     EXPECT_EQ(c.current().status, 200);
     cli().publish(channel("w"), R"({"status":"done","data":"w"})");
@@ -120,7 +121,8 @@ TEST_F(Http, Http10KeepAlive) {
     auto r = c.read_response(3000ms);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->body, R"({"status":"h"})");
-    if (c.peer_closed()) GTEST_SKIP() << "server closes HTTP/1.0 keep-alive (allowed)";
+    if (c.peer_closed())
+        GTEST_SKIP() << "server closes HTTP/1.0 keep-alive (allowed)";
     ASSERT_TRUE(c.send("GET /task/h HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
     auto r2 = c.read_response(3000ms);
     ASSERT_TRUE(r2);
@@ -177,7 +179,8 @@ TEST_F(HeaderLimit, LongTargetIsRejected) {
     ASSERT_TRUE(c.send_request("GET", "/task/" + std::string(3000, 'a')));
     auto r = c.read_response(3000ms);
     if (r) {
-        EXPECT_TRUE(r->status == 431 || r->status == 413 || r->status == 414 || r->status == 400) << r->status;
+        EXPECT_TRUE(r->status == 431 || r->status == 413 || r->status == 414 || r->status == 400)
+            << r->status;
     } else {
         EXPECT_TRUE(c.peer_closed());
     }
@@ -213,7 +216,8 @@ protected:
 TEST_F(ConnectionCap, ThirdConnectionIsClosedAtOnce) {
     // Wait until the fixture's health-check connections are gone.
     auto one_request = [&](http_connection& c) {
-        if (!c.send_request("GET", "/task/none")) return false;
+        if (!c.send_request("GET", "/task/none"))
+            return false;
         auto r = c.read_response(2000ms);
         return r && r->status == 404;
     };
@@ -237,7 +241,8 @@ TEST_F(ConnectionCap, ThirdConnectionIsClosedAtOnce) {
     EXPECT_LT(clock::now() - start, 1500ms);
     // It may have had a 503 first, but never a normal answer.
     if (!third.raw_received().empty()) {
-        EXPECT_TRUE(third.raw_received().rfind("HTTP/1.", 0) == 0 && contains(third.raw_received(), " 503"))
+        EXPECT_TRUE(third.raw_received().rfind("HTTP/1.", 0) == 0 &&
+                    contains(third.raw_received(), " 503"))
             << third.raw_received();
     }
     // The two admitted connections still work.
@@ -280,7 +285,9 @@ TEST_F(IdleTimeout, WaitingWatchIsNotIdle) {
 
 class RequestTimeout : public daemon_test {
 protected:
-    json daemon_config() override { return {{"http", {{"request_timeout_seconds", 1}, {"idle_timeout_seconds", 60}}}}; }
+    json daemon_config() override {
+        return {{"http", {{"request_timeout_seconds", 1}, {"idle_timeout_seconds", 60}}}};
+    }
 };
 
 TEST_F(RequestTimeout, SlowHeadIsCutOff) {

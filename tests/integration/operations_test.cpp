@@ -50,9 +50,11 @@ TEST_F(Operations, MetricsExposition) {
     // Every sample line is "name[{labels}] value".
     std::istringstream in(r.body);
     std::string line;
-    const std::regex sample(R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? [-+0-9.eE]+(Inf|NaN)?( [0-9]+)?$)");
+    const std::regex sample(
+        R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? [-+0-9.eE]+(Inf|NaN)?( [0-9]+)?$)");
     while (std::getline(in, line)) {
-        if (line.empty() || line[0] == '#') continue;
+        if (line.empty() || line[0] == '#')
+            continue;
         EXPECT_TRUE(std::regex_match(line, sample)) << "bad sample line: " << line;
     }
     auto requests = metric_sum(r.body, "redis_push_requests_total");
@@ -62,14 +64,18 @@ TEST_F(Operations, MetricsExposition) {
     bool has_mode = false, has_outcome = false;
     std::istringstream in2(r.body);
     while (std::getline(in2, line)) {
-        if (line.rfind("redis_push_requests_total{", 0) != 0) continue;
-        if (contains(line, "mode=\"")) has_mode = true;
-        if (contains(line, "outcome=\"")) has_outcome = true;
+        if (line.rfind("redis_push_requests_total{", 0) != 0)
+            continue;
+        if (contains(line, "mode=\""))
+            has_mode = true;
+        if (contains(line, "outcome=\""))
+            has_outcome = true;
     }
     EXPECT_TRUE(has_mode && has_outcome) << "requests_total needs labels mode and outcome";
     EXPECT_GE(metric_sum(r.body, "redis_push_channel_messages_total").value_or(-1), 1.0);
     EXPECT_EQ(metric_sum(r.body, "redis_push_watches_active").value_or(-1), 0.0);
-    EXPECT_GE(metric_sum(r.body, "redis_push_connections_open").value_or(-1), 1.0) << "this request's connection";
+    EXPECT_GE(metric_sum(r.body, "redis_push_connections_open").value_or(-1), 1.0)
+        << "this request's connection";
 }
 
 TEST_F(Operations, GaugesFollowWatches) {
@@ -86,8 +92,10 @@ TEST_F(Operations, GaugesFollowWatches) {
     cli().publish(channel("g1"), R"({"status":"done","data":1})");
     ASSERT_TRUE(a.finish(3000ms));
     b.close();
-    EXPECT_TRUE(wait_until([&] { return daemon().metric("redis_push_watches_active") == 0.0; }, 5000ms));
-    EXPECT_TRUE(wait_until([&] { return daemon().metric("redis_push_channels_subscribed") == 0.0; }, 5000ms));
+    EXPECT_TRUE(
+        wait_until([&] { return daemon().metric("redis_push_watches_active") == 0.0; }, 5000ms));
+    EXPECT_TRUE(wait_until([&] { return daemon().metric("redis_push_channels_subscribed") == 0.0; },
+                           5000ms));
 }
 
 TEST_F(Operations, SigtermEndsWaitingWatchesAndExitsZero) {

@@ -9,7 +9,8 @@ class Poll : public daemon_test {};
 
 TEST_F(Poll, FoundReturnsStoredValueByteForByte) {
     // Odd spacing, key order, number formats and unicode: must not be re-serialised.
-    const std::string value = "{ \"status\" : \"running\",\t\"n\": 1.50e0, \"z\":1, \"a\":\"\xc3\xa9\\u00e9\" }\n";
+    const std::string value =
+        "{ \"status\" : \"running\",\t\"n\": 1.50e0, \"z\":1, \"a\":\"\xc3\xa9\\u00e9\" }\n";
     cli().set(data_key("abc123"), value);
     auto r = http_get(port(), "/task/abc123");
     EXPECT_EQ(r.status, 200);
@@ -85,9 +86,11 @@ TEST_F(Poll, InvalidIdsAre400) {
     cli().set(data_key("a_b"), R"({"status":"x"})");
     const std::string too_long(33, 'x');
     cli().set(data_key(too_long), R"({"status":"x"})");
-    for (std::string target : {"/task/a%62c", "/task/%61", "/task/a%5Fb", "/task/.", "/task/..", "/task/a/b",
-                               "/task/a/", "/task/", "/task/a-b", "/task/a.b", "/task/a%2Fb", "/task/a b"}) {
-        if (target == "/task/a b") target = "/task/a%20b";
+    for (std::string target :
+         {"/task/a%62c", "/task/%61", "/task/a%5Fb", "/task/.", "/task/..", "/task/a/b", "/task/a/",
+          "/task/", "/task/a-b", "/task/a.b", "/task/a%2Fb", "/task/a b"}) {
+        if (target == "/task/a b")
+            target = "/task/a%20b";
         SCOPED_TRACE(target);
         auto r = http_get(port(), target);
         EXPECT_EQ(r.status, 400);
@@ -122,7 +125,8 @@ TEST_F(Poll, InvalidIdWithWatchIs400) {
 }
 
 TEST_F(Poll, TaskAloneIsUnknownPath) {
-    for (const char* target : {"/task", "/task?poll", "/", "/tasks/abc", "/taskabc", "/foo/bar", "/TASK/abc"}) {
+    for (const char* target :
+         {"/task", "/task?poll", "/", "/tasks/abc", "/taskabc", "/foo/bar", "/TASK/abc"}) {
         SCOPED_TRACE(target);
         auto r = http_get(port(), target);
         EXPECT_EQ(r.status, 404);
@@ -192,8 +196,8 @@ TEST_F(Poll, OtherMethodsAre405WithAllow) {
 
 TEST_F(Poll, PostWithBodyIs405AndConnectionStaysUsable) {
     http_connection c(port());
-    ASSERT_TRUE(c.send_request("POST", "/task/m", {{"Content-Type", "application/json"}}, "HTTP/1.1",
-                               R"({"status":"done"})"));
+    ASSERT_TRUE(c.send_request("POST", "/task/m", {{"Content-Type", "application/json"}},
+                               "HTTP/1.1", R"({"status":"done"})"));
     auto r = c.read_response();
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 405);
@@ -230,7 +234,9 @@ TEST_F(CustomIdRules, PatternAndLengthAreConfigurable) {
 
 class PatternDoesNotMatchWholeIdByItself : public daemon_test {
 protected:
-    json daemon_config() override { return {{"task", {{"id_pattern", "^[0-9]+$"}, {"max_id_length", 1024}}}}; }
+    json daemon_config() override {
+        return {{"task", {{"id_pattern", "^[0-9]+$"}, {"max_id_length", 1024}}}};
+    }
 };
 
 TEST_F(PatternDoesNotMatchWholeIdByItself, LongIdsUpToTheConfiguredMaximum) {

@@ -16,7 +16,8 @@ TEST_F(RedisFaults, PollsAre503WhileRedisIsDownThenRecover) {
     cli_.reset();
     redis().kill();
 
-    ASSERT_TRUE(wait_until([&] { return http_get(port(), "/healthz", {}, 3000ms).status == 503; }, 10000ms))
+    ASSERT_TRUE(
+        wait_until([&] { return http_get(port(), "/healthz", {}, 3000ms).status == 503; }, 10000ms))
         << "/healthz never reported Redis down";
     auto h = http_get(port(), "/healthz");
     EXPECT_EQ(json::parse(h.body, nullptr, false), json({{"redis", "down"}})) << h.body;
@@ -34,9 +35,11 @@ TEST_F(RedisFaults, PollsAre503WhileRedisIsDownThenRecover) {
     EXPECT_EQ(http_get(port(), "/task/a.b", {}, 3000ms).status, 400);
 
     redis().restart();
-    EXPECT_TRUE(wait_until([&] { return http_get(port(), "/healthz", {}, 3000ms).status == 200; }, 15000ms))
+    EXPECT_TRUE(
+        wait_until([&] { return http_get(port(), "/healthz", {}, 3000ms).status == 200; }, 15000ms))
         << "/healthz never came back up";
-    EXPECT_EQ(json::parse(http_get(port(), "/healthz").body, nullptr, false), json({{"redis", "up"}}));
+    EXPECT_EQ(json::parse(http_get(port(), "/healthz").body, nullptr, false),
+              json({{"redis", "up"}}));
     auto c = redis().client();
     c.set(data_key("r"), R"({"status":"back"})");
     auto after = http_get(port(), "/task/r");
@@ -44,7 +47,8 @@ TEST_F(RedisFaults, PollsAre503WhileRedisIsDownThenRecover) {
     EXPECT_EQ(after.body, R"({"status":"back"})");
     auto m = daemon().metrics();
     EXPECT_GE(metric_sum(m, "redis_push_redis_reconnects_total").value_or(0), 1.0) << m;
-    EXPECT_TRUE(contains(m, "redis_push_redis_reconnects_total{role=\"")) << "reconnects_total needs a role label";
+    EXPECT_TRUE(contains(m, "redis_push_redis_reconnects_total{role=\""))
+        << "reconnects_total needs a role label";
 }
 
 TEST_F(RedisFaults, WatchSurvivesRestartAndCompletesOnPublishAfterIt) {
@@ -53,14 +57,16 @@ TEST_F(RedisFaults, WatchSurvivesRestartAndCompletesOnPublishAfterIt) {
     ASSERT_TRUE(w.wait_established());
     cli_.reset();
     redis().kill();
-    ASSERT_TRUE(wait_until([&] { return http_get(port(), "/healthz", {}, 3000ms).status == 503; }, 10000ms));
+    ASSERT_TRUE(wait_until([&] { return http_get(port(), "/healthz", {}, 3000ms).status == 503; },
+                           10000ms));
     EXPECT_FALSE(w.conn().body_complete());
     EXPECT_FALSE(w.conn().peer_closed()) << "a waiting watch must stay open while Redis is down";
 
     redis().restart(); // empty: the key is gone
     auto c = redis().client();
     // Wait for the daemon to re-subscribe, then publish.
-    ASSERT_TRUE(wait_until([&] { return c.numsub(channel("rw")) >= 1; }, 15000ms)) << "channel not re-subscribed";
+    ASSERT_TRUE(wait_until([&] { return c.numsub(channel("rw")) >= 1; }, 15000ms))
+        << "channel not re-subscribed";
     // The re-read after the reconnect found no key: the watch keeps waiting.
     EXPECT_FALSE(w.conn().body_complete()) << "body: " << w.raw_body();
     const std::string fin = R"({"status":"done","data":"after restart"})";
@@ -85,8 +91,8 @@ TEST_F(RedisFaults, DoneSetWhileDaemonWasNotListeningCompletesAfterReconnect) {
     redis().restart(); // loads dump.rdb: the done value is there, nothing is published
     auto c = redis().client();
     ASSERT_EQ(c.get(data_key("od")), fin);
-    ASSERT_TRUE(w.finish(15000ms)) << "watch did not complete after the reconnect; body so far: `"
-                                   << w.raw_body() << "`";
+    ASSERT_TRUE(w.finish(15000ms))
+        << "watch did not complete after the reconnect; body so far: `" << w.raw_body() << "`";
     EXPECT_EQ(w.status(), 200);
     EXPECT_EQ(w.body(), fin);
 }
@@ -101,14 +107,16 @@ TEST_F(RedisFaults, DoneSetDuringTheOutageCompletesAfterReconnect) {
     ASSERT_TRUE(w.wait_established());
     cli_.reset();
     redis().kill();
-    ASSERT_TRUE(wait_until([&] { return http_get(port(), "/healthz", {}, 3000ms).status == 503; }, 10000ms));
+    ASSERT_TRUE(wait_until([&] { return http_get(port(), "/healthz", {}, 3000ms).status == 503; },
+                           10000ms));
     const std::string fin = R"({"status":"done","result":"set during the outage"})";
     {
         auto side_port = free_port();
-        auto side = child_process::spawn({"/usr/bin/redis-server", "--port", std::to_string(side_port), "--bind",
-                                          "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", redis().dir(),
-                                          "--dbfilename", "dump.rdb"},
-                                         redis().dir() + "/side.log", redis().dir() + "/side.log");
+        auto side =
+            child_process::spawn({"/usr/bin/redis-server", "--port", std::to_string(side_port),
+                                  "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                  "--dir", redis().dir(), "--dbfilename", "dump.rdb"},
+                                 redis().dir() + "/side.log", redis().dir() + "/side.log");
         std::unique_ptr<redis_client> sc;
         ASSERT_TRUE(wait_until(
             [&] {
@@ -128,8 +136,8 @@ TEST_F(RedisFaults, DoneSetDuringTheOutageCompletesAfterReconnect) {
     redis().restart();
     auto c = redis().client();
     ASSERT_EQ(c.get(data_key("od2")), fin);
-    ASSERT_TRUE(w.finish(15000ms)) << "watch did not complete after the reconnect; body so far: `"
-                                   << w.raw_body() << "`";
+    ASSERT_TRUE(w.finish(15000ms))
+        << "watch did not complete after the reconnect; body so far: `" << w.raw_body() << "`";
     EXPECT_EQ(w.status(), 200);
     EXPECT_EQ(w.body(), fin);
 }
@@ -147,7 +155,8 @@ TEST_F(RedisFaults, MissingKeyAfterReconnectKeepsWaiting) {
     c.set(data_key("mk"), R"({"status":"done","v":1})");
     c.publish(channel("mk"), R"({"status":"update"})");
     ASSERT_TRUE(w.finish(5000ms));
-    EXPECT_EQ(w.body(), R"({"status":"done","v":1})") << "a missing key after reconnect must keep the watch waiting";
+    EXPECT_EQ(w.body(), R"({"status":"done","v":1})")
+        << "a missing key after reconnect must keep the watch waiting";
 }
 
 TEST_F(RedisFaults, WatchStaysOpenWhileTheCommandConnectionIsDownDuringResubscribe) {
@@ -169,10 +178,11 @@ TEST_F(RedisFaults, WatchStaysOpenWhileTheCommandConnectionIsDownDuringResubscri
         std::this_thread::sleep_for(2ms);
     }
     // Now let everything come back.
-    ASSERT_TRUE(wait_until([&] { return http_get(port(), "/healthz", {}, 3000ms).status == 200; }, 15000ms));
+    ASSERT_TRUE(wait_until([&] { return http_get(port(), "/healthz", {}, 3000ms).status == 200; },
+                           15000ms));
     ASSERT_TRUE(wait_until([&] { return killer.numsub(channel("cd")) >= 1; }, 15000ms));
-    EXPECT_FALSE(w.conn().body_complete()) << "watch ended while the command connection was down: `"
-                                           << w.raw_body() << "`";
+    EXPECT_FALSE(w.conn().body_complete())
+        << "watch ended while the command connection was down: `" << w.raw_body() << "`";
     const std::string fin = R"({"status":"done","data":"cmd back"})";
     killer.publish(channel("cd"), fin);
     ASSERT_TRUE(w.finish(5000ms));
@@ -191,10 +201,13 @@ TEST_F(RedisFaults, WatchSurvivesRepeatedRestarts) {
         redis().kill();
         redis().restart();
         auto c = redis().client();
-        ASSERT_TRUE(wait_until([&] { return c.numsub(channel("rr")) >= 1; }, 15000ms)) << "round " << round;
-        ASSERT_TRUE(wait_until([&] { return http_get(port(), "/healthz", {}, 3000ms).status == 200; }, 15000ms))
+        ASSERT_TRUE(wait_until([&] { return c.numsub(channel("rr")) >= 1; }, 15000ms))
             << "round " << round;
-        ASSERT_FALSE(w.conn().body_complete()) << "round " << round << ": watch ended with `" << w.raw_body() << "`";
+        ASSERT_TRUE(wait_until(
+            [&] { return http_get(port(), "/healthz", {}, 3000ms).status == 200; }, 15000ms))
+            << "round " << round;
+        ASSERT_FALSE(w.conn().body_complete())
+            << "round " << round << ": watch ended with `" << w.raw_body() << "`";
     }
     auto c = redis().client();
     const std::string fin = R"({"status":"done","data":"after ten restarts"})";
@@ -225,16 +238,19 @@ TEST_F(RedisFaults, UpdateWhileTheCommandConnectionIsDownDoesNotEndTheWatch) {
         }
         std::this_thread::sleep_for(2ms);
     }
-    ASSERT_TRUE(w.finish(10000ms)) << "watch never completed after the command connection came back";
+    ASSERT_TRUE(w.finish(10000ms))
+        << "watch never completed after the command connection came back";
     EXPECT_EQ(w.body(), fin);
 }
 
 TEST_F(RedisFaults, RedisStoppedGracefullyAlsoRecovers) {
     cli_.reset();
     redis().stop();
-    ASSERT_TRUE(wait_until([&] { return http_get(port(), "/healthz", {}, 3000ms).status == 503; }, 10000ms));
+    ASSERT_TRUE(wait_until([&] { return http_get(port(), "/healthz", {}, 3000ms).status == 503; },
+                           10000ms));
     redis().restart();
-    EXPECT_TRUE(wait_until([&] { return http_get(port(), "/healthz", {}, 3000ms).status == 200; }, 15000ms));
+    EXPECT_TRUE(wait_until([&] { return http_get(port(), "/healthz", {}, 3000ms).status == 200; },
+                           15000ms));
 }
 
 TEST_F(RedisFaults, ConnectionCountStaysFixed) {
@@ -245,8 +261,10 @@ TEST_F(RedisFaults, ConnectionCountStaysFixed) {
         cli().set(data_key(id), R"({"status":"running"})");
         ws.push_back(std::make_unique<watch_client>(port(), id));
     }
-    for (auto& w : ws) ASSERT_TRUE(w->wait_established());
-    for (int i = 0; i < 50; ++i) http_get(port(), "/task/cc" + std::to_string(i));
+    for (auto& w : ws)
+        ASSERT_TRUE(w->wait_established());
+    for (int i = 0; i < 50; ++i)
+        http_get(port(), "/task/cc" + std::to_string(i));
     auto n = cli().foreign_client_count();
     EXPECT_GE(n, 2u);
     EXPECT_LE(n, 5u) << cli().client_list();
@@ -262,10 +280,12 @@ TEST(RedisStartup, DaemonStartsWithRedisDownAndConnectsLater) {
     EXPECT_EQ(http_get(d.port(), "/task/x", {}, 3000ms).status, 503);
     // Bring a Redis up on exactly that port.
     temp_dir dir;
-    auto rp = child_process::spawn({"/usr/bin/redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1",
-                                    "--save", "", "--appendonly", "no", "--dir", dir.path()},
-                                   dir.file("log"), dir.file("log"));
-    EXPECT_TRUE(wait_until([&] { return http_get(d.port(), "/healthz", {}, 3000ms).status == 200; }, 20000ms))
+    auto rp =
+        child_process::spawn({"/usr/bin/redis-server", "--port", std::to_string(port), "--bind",
+                              "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.path()},
+                             dir.file("log"), dir.file("log"));
+    EXPECT_TRUE(wait_until([&] { return http_get(d.port(), "/healthz", {}, 3000ms).status == 200; },
+                           20000ms))
         << "daemon never connected to a Redis that came up later";
     rp.kill_now();
 }
@@ -305,13 +325,15 @@ TEST(RedisAuth, WrongPasswordIsReportedAsDown) {
     o.config = json{{"redis", {{"password", "wrong"}}}};
     o.wait = start_wait::listening;
     daemon_process d(redis.port(), o);
-    EXPECT_TRUE(wait_until([&] { return http_get(d.port(), "/healthz", {}, 3000ms).status == 503; }, 5000ms));
+    EXPECT_TRUE(wait_until([&] { return http_get(d.port(), "/healthz", {}, 3000ms).status == 503; },
+                           5000ms));
     EXPECT_EQ(http_get(d.port(), "/task/a", {}, 3000ms).status, 503);
 }
 
 TEST(RedisAuth, AclUserAndPassword) {
     redis_server::options ro;
-    ro.extra_args = {"--user", "default", "off", "--user", "pusher", "on", ">pw1", "~*", "&*", "+@all"};
+    ro.extra_args = {"--user", "default", "off", "--user", "pusher",
+                     "on",     ">pw1",    "~*",  "&*",     "+@all"};
     ro.username = "pusher";
     ro.password = "pw1";
     redis_server redis(ro);

@@ -42,22 +42,28 @@ TEST_F(Scale, TwoThousandAbandonedWatchesReleaseEverything) {
     // All are subscribed, through a fixed number of Redis connections.
     EXPECT_EQ(cli().channels("RA_SC_s*").size(), static_cast<std::size_t>(kWatches));
     auto n = cli().foreign_client_count();
-    EXPECT_LE(n, 1u + 4u) << "daemon uses " << n << " Redis connections:\n" << tail(cli().client_list(), 3000);
+    EXPECT_LE(n, 1u + 4u) << "daemon uses " << n << " Redis connections:\n"
+                          << tail(cli().client_list(), 3000);
     EXPECT_GE(n, 2u);
-    EXPECT_TRUE(wait_until([&] { return daemon().metric("redis_push_watches_active") == double(kWatches); }, 5000ms))
+    EXPECT_TRUE(wait_until(
+        [&] { return daemon().metric("redis_push_watches_active") == double(kWatches); }, 5000ms))
         << daemon().metric("redis_push_watches_active").value_or(-1);
 
     // Abandon every watch.
     ws.clear();
     EXPECT_TRUE(wait_until([&] { return cli().channels("RA_SC_*").empty(); }, 20000ms))
         << cli().channels("RA_SC_*").size() << " channels still subscribed";
-    for (int i : {0, 1, 999, 1999}) EXPECT_EQ(cli().numsub(channel("s" + std::to_string(i))), 0);
-    EXPECT_TRUE(wait_until([&] { return daemon().metric("redis_push_watches_active") == 0.0; }, 10000ms))
+    for (int i : {0, 1, 999, 1999})
+        EXPECT_EQ(cli().numsub(channel("s" + std::to_string(i))), 0);
+    EXPECT_TRUE(
+        wait_until([&] { return daemon().metric("redis_push_watches_active") == 0.0; }, 10000ms))
         << daemon().metric("redis_push_watches_active").value_or(-1);
-    EXPECT_TRUE(wait_until([&] { return daemon().metric("redis_push_channels_subscribed") == 0.0; }, 10000ms));
+    EXPECT_TRUE(wait_until([&] { return daemon().metric("redis_push_channels_subscribed") == 0.0; },
+                           10000ms));
     // Only the /metrics request's own connection remains.
-    EXPECT_TRUE(wait_until([&] { return daemon().metric("redis_push_connections_open").value_or(99) <= 1.0; },
-                           10000ms))
+    EXPECT_TRUE(wait_until(
+        [&] { return daemon().metric("redis_push_connections_open").value_or(99) <= 1.0; },
+        10000ms))
         << daemon().metric("redis_push_connections_open").value_or(-1);
     EXPECT_LE(cli().foreign_client_count(), 5u);
 
@@ -81,10 +87,13 @@ TEST_F(Scale, ManyWatchesAllComplete) {
         cli().command(args);
     }
     std::vector<std::unique_ptr<watch_client>> ws;
-    for (int i = 0; i < n; ++i) ws.push_back(std::make_unique<watch_client>(port(), "c" + std::to_string(i)));
-    for (int i = 0; i < n; ++i) ASSERT_TRUE(ws[i]->wait_established(10000ms)) << i;
     for (int i = 0; i < n; ++i)
-        cli().publish(channel("c" + std::to_string(i)), R"({"status":"done","data":)" + std::to_string(i) + "}");
+        ws.push_back(std::make_unique<watch_client>(port(), "c" + std::to_string(i)));
+    for (int i = 0; i < n; ++i)
+        ASSERT_TRUE(ws[i]->wait_established(10000ms)) << i;
+    for (int i = 0; i < n; ++i)
+        cli().publish(channel("c" + std::to_string(i)),
+                      R"({"status":"done","data":)" + std::to_string(i) + "}");
     for (int i = 0; i < n; ++i) {
         ASSERT_TRUE(ws[i]->finish(10000ms)) << i;
         EXPECT_EQ(ws[i]->body(), R"({"status":"done","data":)" + std::to_string(i) + "}");
@@ -94,7 +103,9 @@ TEST_F(Scale, ManyWatchesAllComplete) {
 
 class ScaleOneSubscriber : public Scale {
 protected:
-    json daemon_config() override { return {{"log", {{"level", "warn"}}}, {"redis", {{"subscriber_connections", 1}}}}; }
+    json daemon_config() override {
+        return {{"log", {{"level", "warn"}}}, {"redis", {{"subscriber_connections", 1}}}};
+    }
 };
 
 TEST_F(ScaleOneSubscriber, PoolSizeIsHonoured) {
@@ -104,7 +115,8 @@ TEST_F(ScaleOneSubscriber, PoolSizeIsHonoured) {
         cli().set(data_key(id), R"({"status":"running"})");
         ws.push_back(std::make_unique<watch_client>(port(), id));
     }
-    for (auto& w : ws) ASSERT_TRUE(w->wait_established());
+    for (auto& w : ws)
+        ASSERT_TRUE(w->wait_established());
     auto n = cli().foreign_client_count();
     EXPECT_LE(n, 2u) << cli().client_list();
     EXPECT_GE(n, 1u);

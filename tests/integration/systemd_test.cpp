@@ -6,8 +6,8 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <iostream>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include <poll.h>
@@ -30,7 +30,8 @@ public:
     // whose NOTIFY_SOCKET value starts with '@'.
     explicit notify_socket(bool abstract = false) {
         fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (fd_ < 0) throw std::runtime_error("socket(AF_UNIX, SOCK_DGRAM)");
+        if (fd_ < 0)
+            throw std::runtime_error("socket(AF_UNIX, SOCK_DGRAM)");
         sockaddr_un addr{};
         addr.sun_family = AF_UNIX;
         socklen_t len;
@@ -48,7 +49,8 @@ public:
             throw std::runtime_error("bind " + name_ + ": " + std::strerror(errno));
     }
     ~notify_socket() {
-        if (fd_ >= 0) ::close(fd_);
+        if (fd_ >= 0)
+            ::close(fd_);
     }
     notify_socket(const notify_socket&) = delete;
     notify_socket& operator=(const notify_socket&) = delete;
@@ -59,15 +61,19 @@ public:
     std::optional<std::string> next(std::chrono::milliseconds timeout) {
         const auto deadline = clock::now() + timeout;
         for (;;) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+            const auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
             pollfd p{fd_, POLLIN, 0};
             const int r = ::poll(&p, 1, static_cast<int>(std::max<long long>(0, left.count())));
-            if (r < 0 && errno == EINTR) continue;
-            if (r <= 0) return std::nullopt;
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                return std::nullopt;
             char buf[4096];
             const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
             if (n < 0) {
-                if (errno == EINTR || errno == EAGAIN) continue;
+                if (errno == EINTR || errno == EAGAIN)
+                    continue;
                 return std::nullopt;
             }
             std::string msg(buf, static_cast<std::size_t>(n));
@@ -82,9 +88,12 @@ public:
     bool wait_line(const std::string& line, std::chrono::milliseconds timeout) {
         const auto deadline = clock::now() + timeout;
         while (clock::now() < deadline) {
-            auto m = next(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()));
-            if (!m) return false;
-            if (has_line(*m, line)) return true;
+            auto m = next(
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()));
+            if (!m)
+                return false;
+            if (has_line(*m, line))
+                return true;
         }
         return false;
     }
@@ -93,7 +102,8 @@ public:
     const std::vector<std::string>& received() const { return received_; }
     std::string dump() const {
         std::string out;
-        for (auto& m : received_) out += "[" + m + "] ";
+        for (auto& m : received_)
+            out += "[" + m + "] ";
         return out;
     }
 
@@ -102,19 +112,22 @@ public:
         std::istringstream in(msg);
         std::string l;
         while (std::getline(in, l))
-            if (!l.empty()) out.push_back(l);
+            if (!l.empty())
+                out.push_back(l);
         return out;
     }
     static bool has_line(const std::string& msg, const std::string& line) {
         for (auto& l : lines(msg))
-            if (l == line) return true;
+            if (l == line)
+                return true;
         return false;
     }
     // Index of the first datagram that has a line starting with `prefix`, or -1.
     long index_of(const std::string& prefix) const {
         for (std::size_t i = 0; i < received_.size(); ++i)
             for (auto& l : lines(received_[i]))
-                if (l.rfind(prefix, 0) == 0) return static_cast<long>(i);
+                if (l.rfind(prefix, 0) == 0)
+                    return static_cast<long>(i);
         return -1;
     }
 
@@ -129,21 +142,24 @@ private:
 // of its environment: NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID.
 class notified_daemon {
 public:
-    notified_daemon(std::uint16_t redis_port, const std::vector<std::pair<std::string, std::string>>& env,
+    notified_daemon(std::uint16_t redis_port,
+                    const std::vector<std::pair<std::string, std::string>>& env,
                     bool watchdog_pid_is_self = false, json overrides = json::object()) {
         port_ = free_port();
-        json cfg = {{"http", {{"address", "127.0.0.1"}, {"port", port_}}},
-                    {"redis", {{"host", "127.0.0.1"}, {"port", redis_port}, {"connect_timeout_ms", 500}}},
-                    {"log", {{"level", "debug"}}}};
+        json cfg = {
+            {"http", {{"address", "127.0.0.1"}, {"port", port_}}},
+            {"redis", {{"host", "127.0.0.1"}, {"port", redis_port}, {"connect_timeout_ms", 500}}},
+            {"log", {{"level", "debug"}}}};
         cfg.merge_patch(overrides);
         write_file(dir_.file("push.json"), cfg.dump(2));
         std::vector<std::string> argv = {daemon_binary(), "--config", dir_.file("push.json")};
         if (watchdog_pid_is_self)
             // The shell execs the daemon, so $$ is the daemon's pid.
-            argv = {"/bin/sh", "-c", "WATCHDOG_PID=$$; export WATCHDOG_PID; exec \"$0\" \"$@\"", argv[0], argv[1],
-                    argv[2]};
-        proc_ = child_process::spawn(argv, dir_.file("stdout.log"), dir_.file("stderr.log"), env,
-                                     {"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID"});
+            argv = {"/bin/sh", "-c",    "WATCHDOG_PID=$$; export WATCHDOG_PID; exec \"$0\" \"$@\"",
+                    argv[0],   argv[1], argv[2]};
+        proc_ = child_process::spawn(
+            argv, dir_.file("stdout.log"), dir_.file("stderr.log"), env,
+            {"NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID"});
     }
     ~notified_daemon() {
         if (::testing::Test::HasFailure())
@@ -157,7 +173,8 @@ public:
     void signal(int sig) { proc_.signal(sig); }
     std::optional<int> wait_exit(std::chrono::milliseconds t) {
         auto st = proc_.wait_exit(t);
-        if (!st) return std::nullopt;
+        if (!st)
+            return std::nullopt;
         return exit_code_of(*st);
     }
     std::string stderr_text() const { return read_file(dir_.file("stderr.log")); }
@@ -197,7 +214,8 @@ TEST(SystemdNotify, ReadyOnceListeningAndRedisUpThenStoppingOnSigterm) {
     EXPECT_TRUE(healthy(d.port()));
     // Exactly one READY=1 so far, and nothing about stopping.
     long readies = 0;
-    for (auto& m : sock.received()) readies += notify_socket::has_line(m, "READY=1");
+    for (auto& m : sock.received())
+        readies += notify_socket::has_line(m, "READY=1");
     EXPECT_EQ(readies, 1) << sock.dump();
     EXPECT_EQ(sock.index_of("STOPPING=1"), -1) << sock.dump();
     // No watchdog pings without WATCHDOG_USEC.
@@ -218,7 +236,8 @@ TEST(SystemdNotify, AbstractNotifySocket) {
     redis_server redis;
     notify_socket sock(/*abstract=*/true);
     notified_daemon d(redis.port(), {{"NOTIFY_SOCKET", sock.name()}});
-    EXPECT_TRUE(sock.wait_line("READY=1", 10000ms)) << "NOTIFY_SOCKET=" << sock.name() << " received: " << sock.dump();
+    EXPECT_TRUE(sock.wait_line("READY=1", 10000ms))
+        << "NOTIFY_SOCKET=" << sock.name() << " received: " << sock.dump();
 }
 
 TEST(SystemdNotify, WithoutNotifySocketTheDaemonRunsAsUsual) {
@@ -245,21 +264,26 @@ TEST(SystemdNotify, StatusSaysWaitingForRedisUntilItComesThenReady) {
     const auto until = clock::now() + 2500ms;
     while (clock::now() < until) {
         auto m = sock.next(100ms);
-        if (!m) continue;
-        EXPECT_FALSE(notify_socket::has_line(*m, "READY=1")) << "READY=1 without Redis: " << sock.dump();
+        if (!m)
+            continue;
+        EXPECT_FALSE(notify_socket::has_line(*m, "READY=1"))
+            << "READY=1 without Redis: " << sock.dump();
         for (auto& l : notify_socket::lines(*m))
-            if (l.rfind("STATUS=", 0) == 0 && (contains(l, "Redis") || contains(l, "redis"))) status_seen = true;
+            if (l.rfind("STATUS=", 0) == 0 && (contains(l, "Redis") || contains(l, "redis")))
+                status_seen = true;
     }
     EXPECT_TRUE(status_seen) << "no STATUS= about Redis; received: " << sock.dump();
     EXPECT_FALSE(healthy(d.port()));
 
     redis.restart(); // same port
-    ASSERT_TRUE(sock.wait_line("READY=1", 15000ms)) << "no READY=1 after Redis came; received: " << sock.dump();
+    ASSERT_TRUE(sock.wait_line("READY=1", 15000ms))
+        << "no READY=1 after Redis came; received: " << sock.dump();
     EXPECT_TRUE(healthy(d.port()));
     const long status_at = [&] {
         for (std::size_t i = 0; i < sock.received().size(); ++i)
             for (auto& l : notify_socket::lines(sock.received()[i]))
-                if (l.rfind("STATUS=", 0) == 0 && contains(l, "edis")) return static_cast<long>(i);
+                if (l.rfind("STATUS=", 0) == 0 && contains(l, "edis"))
+                    return static_cast<long>(i);
         return -1L;
     }();
     EXPECT_GE(status_at, 0);
@@ -271,8 +295,10 @@ int count_watchdogs(notify_socket& sock, std::chrono::milliseconds window) {
     int n = 0;
     const auto until = clock::now() + window;
     while (clock::now() < until) {
-        auto m = sock.next(std::chrono::duration_cast<std::chrono::milliseconds>(until - clock::now()));
-        if (m && notify_socket::has_line(*m, "WATCHDOG=1")) ++n;
+        auto m =
+            sock.next(std::chrono::duration_cast<std::chrono::milliseconds>(until - clock::now()));
+        if (m && notify_socket::has_line(*m, "WATCHDOG=1"))
+            ++n;
     }
     return n;
 }
@@ -300,7 +326,8 @@ TEST(SystemdNotify, WatchdogWhenWatchdogPidIsTheDaemon) {
     {
         auto c = redis.client();
         c.set(data_key("wd"), R"({"status":"running"})");
-        for (int i = 0; i < 20; ++i) EXPECT_EQ(http_get(d.port(), "/task/wd").status, 200);
+        for (int i = 0; i < 20; ++i)
+            EXPECT_EQ(http_get(d.port(), "/task/wd").status, 200);
     }
     EXPECT_GE(count_watchdogs(sock, 500ms), 2) << sock.dump();
     d.signal(SIGTERM);
@@ -341,7 +368,8 @@ TEST_F(Sighup, LogLevelAndKeepaliveChangesAreLoggedAndTakeEffect) {
     EXPECT_TRUE(log_has("log.level")) << daemon().stderr_text();
     EXPECT_TRUE(log_has("keepalive")) << daemon().stderr_text();
     const auto log = daemon().stderr_text();
-    EXPECT_TRUE(contains(log, "debug") && contains(log, "info")) << "old and new log.level: " << log;
+    EXPECT_TRUE(contains(log, "debug") && contains(log, "info"))
+        << "old and new log.level: " << log;
     EXPECT_FALSE(contains(log, "restart")) << "these settings need no restart: " << log;
 
     // The new keepalive applies: a new watch gets "\n" within about 1 s.
@@ -355,8 +383,8 @@ TEST_F(Sighup, LogLevelAndKeepaliveChangesAreLoggedAndTakeEffect) {
 
 TEST_F(Sighup, RaisingTheLogLevelAboveInfoIsStillLogged) {
     reload_with({{"log", {{"level", "warn"}}}});
-    EXPECT_TRUE(log_has("log.level")) << "a change of log.level to warn is not in the log: "
-                                      << daemon().stderr_text();
+    EXPECT_TRUE(log_has("log.level"))
+        << "a change of log.level to warn is not in the log: " << daemon().stderr_text();
 }
 
 TEST_F(Sighup, CorsOriginsChangeTakesEffect) {
@@ -365,7 +393,10 @@ TEST_F(Sighup, CorsOriginsChangeTakesEffect) {
     reload_with({{"http", {{"cors_origins", {"http://app.example"}}}}});
     EXPECT_TRUE(log_has("cors_origins")) << daemon().stderr_text();
     ASSERT_TRUE(wait_until(
-        [&] { return http_get(port(), "/task/x", origin).header("Access-Control-Allow-Origin") == "http://app.example"; },
+        [&] {
+            return http_get(port(), "/task/x", origin).header("Access-Control-Allow-Origin") ==
+                   "http://app.example";
+        },
         3000ms));
 }
 
@@ -373,8 +404,8 @@ TEST_F(Sighup, PortChangeSaysRestartNeededAndKeepsServing) {
     const auto old_port = port();
     json cfg = daemon().config();
     reload_with({{"http", {{"port", static_cast<int>(free_port())}}}});
-    EXPECT_TRUE(log_has("restart")) << "a changed http.port must be reported as needing a restart: "
-                                    << daemon().stderr_text();
+    EXPECT_TRUE(log_has("restart"))
+        << "a changed http.port must be reported as needing a restart: " << daemon().stderr_text();
     EXPECT_TRUE(contains(daemon().stderr_text(), "http")) << daemon().stderr_text();
     EXPECT_TRUE(healthy(old_port)) << "still serving on the old port";
     EXPECT_TRUE(daemon().running());
@@ -402,7 +433,8 @@ TEST_F(LogFile, SighupAfterRenameCreatesANewFile) {
     redis_server redis;
     const auto file = logs_.file("daemon.log");
     daemon_process d(redis.port(), json{{"log", {{"file", file}}}});
-    ASSERT_TRUE(wait_until([&] { return !read_file(file).empty(); }, 3000ms)) << "nothing written to log.file";
+    ASSERT_TRUE(wait_until([&] { return !read_file(file).empty(); }, 3000ms))
+        << "nothing written to log.file";
     EXPECT_TRUE(contains(read_file(file), "listening")) << read_file(file);
 
     // logrotate: rename, then SIGHUP.
@@ -412,7 +444,8 @@ TEST_F(LogFile, SighupAfterRenameCreatesANewFile) {
     d.signal(SIGHUP);
     ASSERT_TRUE(wait_until([&] { return ::access(file.c_str(), F_OK) == 0; }, 3000ms))
         << "no new log file after SIGHUP";
-    EXPECT_TRUE(wait_until([&] { return !read_file(file).empty(); }, 3000ms)) << "the new log file stays empty";
+    EXPECT_TRUE(wait_until([&] { return !read_file(file).empty(); }, 3000ms))
+        << "the new log file stays empty";
 
     // Later lines go to the new file, not the renamed one.
     const auto before = read_file(file).size();
@@ -420,9 +453,10 @@ TEST_F(LogFile, SighupAfterRenameCreatesANewFile) {
     c.set(data_key("lf"), R"({"status":"running"})");
     EXPECT_EQ(http_get(d.port(), "/task/lf").status, 200);
     d.signal(SIGHUP); // one more info line for sure
-    EXPECT_TRUE(wait_until([&] { return read_file(file).size() > before; }, 3000ms)) << read_file(file);
-    EXPECT_LE(read_file(rotated).size(), rotated_size + 200) << "the renamed file keeps growing: "
-                                                             << read_file(rotated).substr(rotated_size);
+    EXPECT_TRUE(wait_until([&] { return read_file(file).size() > before; }, 3000ms))
+        << read_file(file);
+    EXPECT_LE(read_file(rotated).size(), rotated_size + 200)
+        << "the renamed file keeps growing: " << read_file(rotated).substr(rotated_size);
 }
 
 TEST_F(LogFile, UnwritableLogFileStopsStartUp) {
@@ -452,12 +486,14 @@ TEST(FdLimit, SoftLimitRaisedToTheHardLimit) {
     redis_server redis;
     temp_dir dir;
     const auto port = free_port();
-    write_file(dir.file("push.json"),
-               json{{"http", {{"address", "127.0.0.1"}, {"port", port}}}, {"redis", {{"port", redis.port()}}}}.dump());
+    write_file(dir.file("push.json"), json{{"http", {{"address", "127.0.0.1"}, {"port", port}}},
+                                           {"redis", {{"port", redis.port()}}}}
+                                          .dump());
     // Start with a low soft limit; the daemon raises it to the hard one.
-    auto p = child_process::spawn({"/bin/sh", "-c", "ulimit -S -n 256 && exec \"$0\" --config \"$1\"", daemon_binary(),
-                                   dir.file("push.json")},
-                                  dir.file("out.log"), dir.file("err.log"));
+    auto p =
+        child_process::spawn({"/bin/sh", "-c", "ulimit -S -n 256 && exec \"$0\" --config \"$1\"",
+                              daemon_binary(), dir.file("push.json")},
+                             dir.file("out.log"), dir.file("err.log"));
     ASSERT_TRUE(wait_until([&] { return healthy(port) || !p.running(); }, 10000ms));
     ASSERT_TRUE(p.running()) << read_file(dir.file("err.log"));
     std::ifstream limits("/proc/" + std::to_string(p.pid()) + "/limits");
@@ -469,7 +505,8 @@ TEST(FdLimit, SoftLimitRaisedToTheHardLimit) {
         }
     EXPECT_EQ(soft, hard) << "soft " << soft << ", hard " << hard;
     EXPECT_NE(soft, "256");
-    EXPECT_TRUE(contains(read_file(dir.file("err.log")), "file descriptor")) << read_file(dir.file("err.log"));
+    EXPECT_TRUE(contains(read_file(dir.file("err.log")), "file descriptor"))
+        << read_file(dir.file("err.log"));
     p.stop(5000ms);
 }
 

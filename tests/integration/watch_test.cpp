@@ -9,7 +9,8 @@ namespace {
 
 class Watch : public daemon_test {};
 
-const std::regex kUuid("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
+const std::regex
+    kUuid("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
 
 TEST_F(Watch, DoneValueIsAnsweredAtOnce) {
     const std::string value = R"({ "status":"done",  "result": {"x": [1, 2.50]} })";
@@ -54,8 +55,9 @@ TEST_F(Watch, DoneDetectionParsesTheJson) {
     EXPECT_EQ(a.status(), 200);
     EXPECT_EQ(a.raw_body(), "{ \"status\" :\n \"done\" }");
     // "done" only nested, or as another member, or not an object: the watch waits.
-    for (const char* v : {R"({"status":"running","inner":{"status":"done"}})", R"({"state":"done"})",
-                          R"({"status":"done "})", R"(["status","done"])", R"("done")"}) {
+    for (const char* v :
+         {R"({"status":"running","inner":{"status":"done"}})", R"({"state":"done"})",
+          R"({"status":"done "})", R"(["status","done"])", R"("done")"}) {
         SCOPED_TRACE(v);
         cli().set(data_key("d2"), v);
         watch_client w(port(), "d2");
@@ -162,8 +164,8 @@ TEST_F(Watch, OtherMessagesAreIgnored) {
     watch_client w(port(), "w8");
     ASSERT_TRUE(w.wait_established());
     // Redis delivers in order: if any of these ended the watch, the body would differ.
-    for (const char* m : {R"({"status":"progress","data":1})", "not json", "[1,2]", R"("done")", R"({"data":1})",
-                          R"({"status":42})", ""}) {
+    for (const char* m : {R"({"status":"progress","data":1})", "not json", "[1,2]", R"("done")",
+                          R"({"data":1})", R"({"status":42})", ""}) {
         cli().publish(channel("w8"), m);
     }
     const std::string fin = R"({"status":"done","data":"real"})";
@@ -176,7 +178,8 @@ TEST_F(Watch, ForeignKillEndsTheWatch) {
     cli().set(data_key("k1"), R"({"status":"running"})");
     watch_client w(port(), "k1");
     ASSERT_TRUE(w.wait_established());
-    cli().publish(channel("k1"), R"({"status":"kill","src":"00000000-0000-4000-8000-000000000000"})");
+    cli().publish(channel("k1"),
+                  R"({"status":"kill","src":"00000000-0000-4000-8000-000000000000"})");
     ASSERT_TRUE(w.finish(3000ms));
     EXPECT_EQ(w.status(), 200);
     EXPECT_TRUE(is_error_body(w.body(), "Killed due to another concurrent request for this task"));
@@ -221,7 +224,8 @@ TEST_F(Watch, KillMessageIsPublishedWithTheWatchUuid) {
     // Skip our own `fin` publication.
     for (int i = 0; i < 3; ++i) {
         msg2 = sub.next_message(3000ms);
-        if (!msg2 || msg2->second != fin) break;
+        if (!msg2 || msg2->second != fin)
+            break;
     }
     ASSERT_TRUE(msg2);
     json j2 = json::parse(msg2->second, nullptr, false);
@@ -260,7 +264,8 @@ TEST_F(Watch, SecondLocalWatchKillsTheFirstAndSurvives) {
     ASSERT_TRUE(newer.wait_established());
     ASSERT_TRUE(older.finish(3000ms));
     EXPECT_EQ(older.status(), 200);
-    EXPECT_TRUE(is_error_body(older.body(), "Killed due to another concurrent request for this task"));
+    EXPECT_TRUE(
+        is_error_body(older.body(), "Killed due to another concurrent request for this task"));
     // The newer one ignored its own kill message and is still waiting.
     EXPECT_FALSE(newer.conn().body_complete());
     const std::string fin = R"({"status":"done","data":{"winner":"newer"}})";
@@ -283,13 +288,17 @@ TEST_F(Watch, NewerWatchAlwaysSurvivesRepeated) {
         watch_client newer(port(), id);
         ASSERT_TRUE(newer.wait_head()) << i;
         ASSERT_TRUE(older.finish(3000ms)) << i;
-        EXPECT_TRUE(is_error_body(older.body(), "Killed due to another concurrent request for this task")) << i;
+        EXPECT_TRUE(
+            is_error_body(older.body(), "Killed due to another concurrent request for this task"))
+            << i;
         const std::string fin = R"({"status":"done","data":)" + std::to_string(i) + "}";
         cli().publish(channel(id), fin);
         ASSERT_TRUE(newer.finish(3000ms)) << i;
-        if (newer.body() != fin) ++newer_killed;
+        if (newer.body() != fin)
+            ++newer_killed;
     }
-    EXPECT_EQ(newer_killed, 0) << "the newer watch was killed in " << newer_killed << " of 100 rounds";
+    EXPECT_EQ(newer_killed, 0) << "the newer watch was killed in " << newer_killed
+                               << " of 100 rounds";
 }
 
 TEST_F(Watch, ThirdWatchKillsSecond) {
@@ -364,10 +373,12 @@ TEST_F(Watch, ClientCloseReleasesTheSubscription) {
         watch_client w(port(), "gone");
         ASSERT_TRUE(w.wait_established());
         EXPECT_EQ(cli().numsub(channel("gone")), 1);
-        EXPECT_TRUE(wait_until([&] { return daemon().metric("redis_push_watches_active") == 1.0; }, 3000ms));
+        EXPECT_TRUE(wait_until([&] { return daemon().metric("redis_push_watches_active") == 1.0; },
+                               3000ms));
     }
     EXPECT_TRUE(wait_until([&] { return cli().numsub(channel("gone")) == 0; }, 5000ms));
-    EXPECT_TRUE(wait_until([&] { return daemon().metric("redis_push_watches_active") == 0.0; }, 5000ms));
+    EXPECT_TRUE(
+        wait_until([&] { return daemon().metric("redis_push_watches_active") == 0.0; }, 5000ms));
     // A later publish reaches nobody and does not disturb the daemon.
     cli().publish(channel("gone"), R"({"status":"done"})");
     EXPECT_EQ(http_get(port(), "/healthz").status, 200);
@@ -403,7 +414,8 @@ TEST_F(WatchKeepalive, NewlinesWhileWaitingThenTheAnswer) {
     auto start = clock::now();
     ASSERT_TRUE(w.conn().read_body_at_least(2, 5000ms)) << "fewer than 2 keepalive bytes in 5 s";
     EXPECT_GE(clock::now() - start, 900ms) << "keepalives came faster than every second";
-    EXPECT_EQ(w.raw_body(), std::string(w.raw_body().size(), '\n')) << "keepalive bytes must be newlines";
+    EXPECT_EQ(w.raw_body(), std::string(w.raw_body().size(), '\n'))
+        << "keepalive bytes must be newlines";
     const std::string fin = R"({"status":"done","data":"after keepalive"})";
     cli().publish(channel("ka"), fin);
     ASSERT_TRUE(w.finish(3000ms));
@@ -413,7 +425,9 @@ TEST_F(WatchKeepalive, NewlinesWhileWaitingThenTheAnswer) {
 
 class WatchTimeout : public daemon_test {
 protected:
-    json daemon_config() override { return {{"watch", {{"timeout_seconds", 1}, {"keepalive_seconds", 0}}}}; }
+    json daemon_config() override {
+        return {{"watch", {{"timeout_seconds", 1}, {"keepalive_seconds", 0}}}};
+    }
 };
 
 TEST_F(WatchTimeout, TimesOutWithTheErrorObject) {

@@ -18,19 +18,22 @@
 namespace rpd::test {
 
 std::string daemon_binary() {
-    if (const char* e = std::getenv("RPD_DAEMON_BIN"); e && *e) return e;
+    if (const char* e = std::getenv("RPD_DAEMON_BIN"); e && *e)
+        return e;
     return RPD_DAEMON_BIN;
 }
 
 daemon_process::daemon_process(std::uint16_t redis_port, options opts)
     : opts_(std::move(opts)), redis_port_(redis_port) {
     for (int attempt = 0; attempt < 4; ++attempt) {
-        if (start_once(opts_.start_timeout)) return;
+        if (start_once(opts_.start_timeout))
+            return;
         // A port collision makes the daemon exit; anything else is a real failure.
-        if (!contains(stderr_text(), "ddress already in use") && !contains(stderr_text(), "bind")) break;
+        if (!contains(stderr_text(), "ddress already in use") && !contains(stderr_text(), "bind"))
+            break;
     }
-    throw std::runtime_error("redis-push-daemon did not start (config " + config_.dump() + "); stderr:\n" +
-                             tail(stderr_text(), 3000));
+    throw std::runtime_error("redis-push-daemon did not start (config " + config_.dump() +
+                             "); stderr:\n" + tail(stderr_text(), 3000));
 }
 
 bool daemon_process::start_once(std::chrono::milliseconds timeout) {
@@ -40,16 +43,19 @@ bool daemon_process::start_once(std::chrono::milliseconds timeout) {
                              {"redis", {{"host", "127.0.0.1"}, {"port", redis_port_}}},
                              {"log", {{"level", "debug"}}}};
     config_.merge_patch(opts_.config);
-    if (config_["http"].contains("port")) port_ = config_["http"]["port"].get<std::uint16_t>();
+    if (config_["http"].contains("port"))
+        port_ = config_["http"]["port"].get<std::uint16_t>();
     config_path_ = dir_.file("push.json");
     write_file(config_path_, config_.dump(2));
     write_file(dir_.file("stderr.log"), "");
-    proc_ = child_process::spawn({daemon_binary(), "--config", config_path_}, dir_.file("stdout.log"),
-                                 dir_.file("stderr.log"), opts_.env);
-    if (opts_.wait == start_wait::none) return true;
+    proc_ = child_process::spawn({daemon_binary(), "--config", config_path_},
+                                 dir_.file("stdout.log"), dir_.file("stderr.log"), opts_.env);
+    if (opts_.wait == start_wait::none)
+        return true;
     bool ok = wait_until(
         [&] {
-            if (!proc_.running()) return true;
+            if (!proc_.running())
+                return true;
             try {
                 if (opts_.wait == start_wait::listening) {
                     http_connection c(port_, 100ms);
@@ -86,24 +92,34 @@ daemon_process::~daemon_process() {
     }
 }
 
-void daemon_process::terminate() { proc_.signal(SIGTERM); }
+void daemon_process::terminate() {
+    proc_.signal(SIGTERM);
+}
 
 std::optional<int> daemon_process::wait_exit(std::chrono::milliseconds timeout) {
     auto st = proc_.wait_exit(timeout);
-    if (!st) return std::nullopt;
+    if (!st)
+        return std::nullopt;
     return exit_code_of(*st);
 }
 
-std::string daemon_process::stderr_text() const { return read_file(dir_.file("stderr.log")); }
-std::string daemon_process::stdout_text() const { return read_file(dir_.file("stdout.log")); }
+std::string daemon_process::stderr_text() const {
+    return read_file(dir_.file("stderr.log"));
+}
+std::string daemon_process::stdout_text() const {
+    return read_file(dir_.file("stdout.log"));
+}
 
 std::string daemon_process::metrics() {
     auto r = http_get(port_, "/metrics");
-    if (r.status != 200) throw std::runtime_error("/metrics answered " + std::to_string(r.status));
+    if (r.status != 200)
+        throw std::runtime_error("/metrics answered " + std::to_string(r.status));
     return r.body;
 }
 
-std::optional<double> daemon_process::metric(const std::string& name) { return metric_sum(metrics(), name); }
+std::optional<double> daemon_process::metric(const std::string& name) {
+    return metric_sum(metrics(), name);
+}
 
 namespace {
 struct sample {
@@ -117,7 +133,8 @@ std::vector<sample> parse_samples(const std::string& text) {
     std::istringstream in(text);
     std::string line;
     while (std::getline(in, line)) {
-        if (line.empty() || line[0] == '#') continue;
+        if (line.empty() || line[0] == '#')
+            continue;
         sample s;
         std::size_t pos = 0;
         auto brace = line.find('{');
@@ -125,11 +142,13 @@ std::vector<sample> parse_samples(const std::string& text) {
         if (brace != std::string::npos && (space == std::string::npos || brace < space)) {
             s.name = line.substr(0, brace);
             auto close = line.find('}', brace);
-            if (close == std::string::npos) continue;
+            if (close == std::string::npos)
+                continue;
             s.labels = line.substr(brace + 1, close - brace - 1);
             pos = close + 1;
         } else {
-            if (space == std::string::npos) continue;
+            if (space == std::string::npos)
+                continue;
             s.name = line.substr(0, space);
             pos = space;
         }
@@ -150,7 +169,8 @@ std::vector<sample> parse_samples(const std::string& text) {
 std::optional<double> metric_sum(const std::string& exposition, const std::string& name) {
     std::optional<double> sum;
     for (auto& s : parse_samples(exposition))
-        if (s.name == name) sum = sum.value_or(0) + s.value;
+        if (s.name == name)
+            sum = sum.value_or(0) + s.value;
     return sum;
 }
 
@@ -158,11 +178,14 @@ std::optional<double> metric_with_labels(const std::string& exposition, const st
                                          const std::vector<std::string>& label_fragments) {
     std::optional<double> sum;
     for (auto& s : parse_samples(exposition)) {
-        if (s.name != name) continue;
+        if (s.name != name)
+            continue;
         bool all = true;
         for (auto& f : label_fragments)
-            if (!contains(s.labels, f)) all = false;
-        if (all) sum = sum.value_or(0) + s.value;
+            if (!contains(s.labels, f))
+                all = false;
+        if (all)
+            sum = sum.value_or(0) + s.value;
     }
     return sum;
 }

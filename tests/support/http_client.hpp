@@ -23,8 +23,8 @@ struct http_response {
     int status = 0;
     std::string reason;
     header_list headers;
-    std::string body;      // decoded (chunking removed)
-    bool chunked = false;  // Transfer-Encoding: chunked
+    std::string body;             // decoded (chunking removed)
+    bool chunked = false;         // Transfer-Encoding: chunked
     bool close_delimited = false; // body ended by connection close
 
     // Case-insensitive; first match.
@@ -37,7 +37,8 @@ bool iequals(std::string_view a, std::string_view b);
 
 class http_connection {
 public:
-    explicit http_connection(std::uint16_t port, std::chrono::milliseconds connect_timeout = 2000ms);
+    explicit http_connection(std::uint16_t port,
+                             std::chrono::milliseconds connect_timeout = 2000ms);
     ~http_connection();
     http_connection(const http_connection&) = delete;
     http_connection& operator=(const http_connection&) = delete;
@@ -48,8 +49,9 @@ public:
     // Writes all bytes; returns false if the peer is gone (EPIPE/ECONNRESET).
     bool send(std::string_view bytes);
     // Builds and sends "METHOD target VERSION" with Host and the given headers.
-    bool send_request(std::string_view method, std::string_view target, const header_list& headers = {},
-                      std::string_view version = "HTTP/1.1", std::string_view body = {});
+    bool send_request(std::string_view method, std::string_view target,
+                      const header_list& headers = {}, std::string_view version = "HTTP/1.1",
+                      std::string_view body = {});
 
     // Reads one full response (head + body). head_request: the response to a HEAD
     // has no body whatever its headers say. nullopt on timeout or close before
@@ -58,7 +60,8 @@ public:
                                                bool head_request = false);
 
     // Incremental reading of one response.
-    bool read_head(std::chrono::milliseconds timeout, bool head_request = false); // true once head parsed
+    bool read_head(std::chrono::milliseconds timeout,
+                   bool head_request = false); // true once head parsed
     bool head_received() const { return head_done_; }
     const http_response& current() const { return cur_; }
     // Reads whatever arrives until the body is complete or the timeout passed.
@@ -109,8 +112,10 @@ private:
 // One-shot request on a fresh connection. Throws std::runtime_error when no
 // complete response arrives within the timeout.
 http_response http_request(std::uint16_t port, std::string_view method, std::string_view target,
-                           const header_list& headers = {}, std::chrono::milliseconds timeout = 5000ms);
-inline http_response http_get(std::uint16_t port, std::string_view target, const header_list& headers = {},
+                           const header_list& headers = {},
+                           std::chrono::milliseconds timeout = 5000ms);
+inline http_response http_get(std::uint16_t port, std::string_view target,
+                              const header_list& headers = {},
                               std::chrono::milliseconds timeout = 5000ms) {
     return http_request(port, "GET", target, headers, timeout);
 }

@@ -28,8 +28,9 @@ class redis_client {
 public:
     // Connects to 127.0.0.1:port (or a unix socket when unix_path is set) and
     // names the connection `name` (CLIENT SETNAME) so tests can tell it apart.
-    explicit redis_client(std::uint16_t port, std::string name = "rpd-it-client", std::string username = {},
-                          std::string password = {}, std::string unix_path = {});
+    explicit redis_client(std::uint16_t port, std::string name = "rpd-it-client",
+                          std::string username = {}, std::string password = {},
+                          std::string unix_path = {});
     ~redis_client();
     redis_client(const redis_client&) = delete;
     redis_client& operator=(const redis_client&) = delete;
@@ -51,7 +52,8 @@ public:
     // Subscriber mode: SUBSCRIBE, then read pushed messages with a timeout.
     void subscribe(const std::string& channel);
     // Returns {channel, payload} of the next "message", nullopt on timeout.
-    std::optional<std::pair<std::string, std::string>> next_message(std::chrono::milliseconds timeout);
+    std::optional<std::pair<std::string, std::string>>
+    next_message(std::chrono::milliseconds timeout);
 
 private:
     redisContext* ctx_ = nullptr;

@@ -58,14 +58,15 @@ public:
 
     // argv[0] is the executable path. env_extra is added to the environment
     // (an entry with an empty value... is set to empty; use env_unset to remove).
-    static child_process spawn(const std::vector<std::string>& argv, const std::string& stdout_path,
-                               const std::string& stderr_path,
-                               const std::vector<std::pair<std::string, std::string>>& env_extra = {},
-                               const std::vector<std::string>& env_unset = {});
+    static child_process
+    spawn(const std::vector<std::string>& argv, const std::string& stdout_path,
+          const std::string& stderr_path,
+          const std::vector<std::pair<std::string, std::string>>& env_extra = {},
+          const std::vector<std::string>& env_unset = {});
 
     pid_t pid() const { return pid_; }
-    bool running();                       // reaps if exited
-    void signal(int sig);                 // no-op if not running
+    bool running();       // reaps if exited
+    void signal(int sig); // no-op if not running
     // Waits for exit; returns the raw wait status, or nullopt on timeout.
     std::optional<int> wait_exit(std::chrono::milliseconds timeout);
     std::optional<int> status() const { return status_; }
@@ -83,12 +84,13 @@ int exit_code_of(int wait_status);
 
 // Runs a command to completion (with a timeout, then SIGKILL).
 struct run_result {
-    int exit_code = -1;   // exit_code_of(status); -1 on timeout
+    int exit_code = -1; // exit_code_of(status); -1 on timeout
     bool timed_out = false;
     std::string out;
     std::string err;
 };
-run_result run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = 10000ms,
+run_result run_command(const std::vector<std::string>& argv,
+                       std::chrono::milliseconds timeout = 10000ms,
                        const std::vector<std::pair<std::string, std::string>>& env_extra = {});
 
 // Text helpers
