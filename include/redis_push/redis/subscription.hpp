@@ -33,7 +33,6 @@ public:
     ~subscription() { reset(); }
 
     void reset();
-    bool active() const { return owner_ != nullptr; }
     // True once Redis confirmed the channel on its current connection.
     bool confirmed() const;
 

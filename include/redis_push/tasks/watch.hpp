@@ -56,7 +56,6 @@ public:
     void recheck();
 
     bool established() const { return phase_ == phase::waiting; }
-    bool finished() const { return phase_ == phase::finished; }
 
     // Membership in the service's list of live watches.
     boost::intrusive::list_member_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>>
