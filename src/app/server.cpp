@@ -11,6 +11,14 @@ namespace {
 constexpr auto drain_poll = std::chrono::milliseconds(20);
 constexpr auto drain_limit = std::chrono::seconds(5);
 
+// Closing a session unlinks it from the list: step past it first.
+template <class Fn> void for_each_session(http::session_list& sessions, Fn fn) {
+    for (auto it = sessions.begin(); it != sessions.end();) {
+        auto& s = *it++;
+        fn(s);
+    }
+}
+
 redis::endpoint endpoint_of(const config::redis_settings& r) {
     redis::endpoint ep;
     ep.host = r.host;
@@ -128,10 +136,7 @@ void server::begin_shutdown(int signal_number) {
     listener_->stop();
     http_.shutting_down = true;
     tasks_.shutdown();
-    for (auto it = http_.sessions.begin(); it != http_.sessions.end();) {
-        auto& s = *it++; // shutdown() may unlink s
-        s.shutdown();
-    }
+    for_each_session(http_.sessions, [](http::session_base& s) { s.shutdown(); });
     drain_deadline_ = std::chrono::steady_clock::now() + drain_limit;
     drain_step();
 }
@@ -141,10 +146,7 @@ void server::drain_step() {
         return finish_shutdown();
     if (std::chrono::steady_clock::now() >= drain_deadline_) {
         spdlog::warn("shutdown: closing connections that did not finish in time");
-        for (auto it = http_.sessions.begin(); it != http_.sessions.end();) {
-            auto& s = *it++;
-            s.abort();
-        }
+        for_each_session(http_.sessions, [](http::session_base& s) { s.abort(); });
         return finish_shutdown();
     }
     drain_timer_.expires_after(drain_poll);

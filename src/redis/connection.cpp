@@ -49,12 +49,18 @@ void connection::stop() {
     state_ = state::stopped;
     deadline_timer_.cancel();
     health_timer_.cancel();
-    if (context_ != nullptr) {
-        auto* ctx = context_;
-        context_ = nullptr;
-        // Answers every pending callback with a null reply, synchronously.
-        redisAsyncFree(ctx);
-    }
+    free_context();
+}
+
+// Lets go of the context first, so that the callbacks redisAsyncFree runs
+// (a null reply for every pending command, synchronously, then
+// on_disconnect) see it as no longer ours.
+void connection::free_context() {
+    if (context_ == nullptr)
+        return;
+    auto* ctx = context_;
+    context_ = nullptr;
+    redisAsyncFree(ctx);
 }
 
 void connection::connect_now() {
@@ -182,11 +188,7 @@ void connection::become_ready() {
 void connection::force_reconnect(const std::string& reason) {
     if (state_ == state::stopped)
         return;
-    if (context_ != nullptr) {
-        auto* ctx = context_;
-        context_ = nullptr;
-        redisAsyncFree(ctx);
-    }
+    free_context();
     handle_loss(reason);
 }
 

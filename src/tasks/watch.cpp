@@ -181,8 +181,14 @@ void watch::arm_timeout() {
 }
 
 void watch::abandon() {
-    phase_ = phase::finished;
+    release();
     observer_ = nullptr;
+}
+
+// Everything a watch holds goes at once: its subscription share, its
+// timer and its place in the service's list.
+void watch::release() {
+    phase_ = phase::finished;
     subscription_.reset();
     if (timeout_timer_)
         timeout_timer_->cancel();
@@ -192,13 +198,9 @@ void watch::abandon() {
 void watch::finish(outcome result, std::string_view value) {
     if (phase_ == phase::finished)
         return;
-    phase_ = phase::finished;
     // The observer usually drops its reference to us: stay alive until done.
     auto self = shared_from_this();
-    subscription_.reset();
-    if (timeout_timer_)
-        timeout_timer_->cancel();
-    registry_hook.unlink();
+    release();
     observer_->on_watch_finished(result, value);
 }
 

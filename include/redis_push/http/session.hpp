@@ -61,7 +61,6 @@ private:
                  std::string_view content_type = "application/json");
     void respond_error(unsigned status, std::string_view text, request_result result);
     response_head make_head(unsigned status) const;
-    void send(std::string_view bytes);
     void flush();
     void on_write(const boost::system::error_code& ec);
     void after_response();

@@ -195,18 +195,14 @@ template <class Stream> void session<Stream>::dispatch(method m, std::string_vie
         auto head = make_head(204);
         head.allow = true;
         head.preflight = true;
-        std::string bytes;
-        std::string request_headers;
-        if (!cors_origin_.empty()) {
-            auto v = parser_->get()[boost::beast::http::field::access_control_request_headers];
-            request_headers.assign(v.data(), v.size());
-            head.cors_request_headers = request_headers;
-        }
-        append_head(bytes, head);
+        if (!cors_origin_.empty()) // a view into the parser: used before it goes
+            head.cors_request_headers =
+                parser_->get()[boost::beast::http::field::access_control_request_headers];
+        append_head(pending_, head);
         parser_.reset();
         ctx_.metrics.count(mode_, request_result::ok);
         response_done_ = true;
-        return send(bytes);
+        return flush();
     }
     case route::kind::task_poll:
         // r.id points into the parser: use it before letting the parser go.
@@ -325,9 +321,8 @@ template <class Stream> void session<Stream>::on_watch_established() {
         head.body_framing = response_head::framing::chunked;
     }
     chunked_ = !http10_;
-    std::string bytes;
-    append_head(bytes, head);
-    send(bytes);
+    append_head(pending_, head);
+    flush();
     if (ctx_.keepalive.count() > 0)
         arm_timer(ctx_.keepalive);
 }
@@ -367,11 +362,6 @@ void session<Stream>::on_watch_finished(tasks::outcome result, std::string_view 
 }
 
 // ---- writing --------------------------------------------------------------
-
-template <class Stream> void session<Stream>::send(std::string_view bytes) {
-    pending_.append(bytes);
-    flush();
-}
 
 template <class Stream> void session<Stream>::flush() {
     if (writing_ || pending_.empty() || state_ == state::closed)

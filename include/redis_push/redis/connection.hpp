@@ -68,6 +68,7 @@ private:
     enum class state { idle, connecting, setting_up, ready, waiting_retry, stopped };
 
     void connect_now();
+    void free_context();
     void begin_setup();
     void on_setup_reply(bool ok, const std::string& what);
     void become_ready();

@@ -80,6 +80,7 @@ private:
     void on_announced(const redis::reply& r);
     void handle_update(channel_message::kind type, std::string_view payload);
     void arm_timeout();
+    void release();
 
     task_service& service_;
     watch_observer* observer_;
