@@ -112,7 +112,9 @@ void server::on_redis_ready() {
 // WATCHDOG=1 comes from the event loop itself, so a stuck loop stops it.
 void server::arm_watchdog() {
     const auto interval = systemd_.watchdog_interval();
-    if (!interval)
+    // A wait that completed just before shutdown cancelled it must not
+    // start another: the loop could then never run out of work.
+    if (!interval || stopping_)
         return;
     systemd_.notify("WATCHDOG=1");
     watchdog_timer_.expires_after(*interval);

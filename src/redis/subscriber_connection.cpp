@@ -92,8 +92,12 @@ void subscriber_connection::remove(channel_entry& entry, channel_listener& liste
     arm_linger_sweep();
 }
 
+// Sweeps run only while the connection is up: a lost connection's
+// lingering channels are dropped by resubscribe_all() when it comes back,
+// and a stopped one must leave no timer behind (or the event loop, and so
+// the shutdown, would never end).
 void subscriber_connection::arm_linger_sweep() {
-    if (linger_armed_ || !channels_.has_lingering())
+    if (linger_armed_ || !channels_.has_lingering() || !connection_.ready())
         return;
     linger_armed_ = true;
     linger_timer_.expires_after(linger_sweep_interval);
@@ -106,9 +110,10 @@ void subscriber_connection::arm_linger_sweep() {
 }
 
 void subscriber_connection::sweep_lingering() {
-    if (connection_.ready())
-        send(channels_.take_expired(subscription_set::clock::now() - unsubscribe_linger,
-                                    max_unsubscribes_per_sweep));
+    if (!connection_.ready())
+        return;
+    send(channels_.take_expired(subscription_set::clock::now() - unsubscribe_linger,
+                                max_unsubscribes_per_sweep));
     arm_linger_sweep();
 }
 
