@@ -28,6 +28,7 @@ redis::endpoint endpoint_of(const config::redis_settings& r) {
     ep.password = r.password;
     ep.db = r.db;
     ep.connect_timeout = r.connect_timeout;
+    ep.command_timeout = r.command_timeout;
     return ep;
 }
 

@@ -102,6 +102,11 @@ const std::vector<key_rule>& rules() {
          [](settings& s, const json& v, const std::string& k) {
              s.http.max_header_bytes = static_cast<std::uint32_t>(integer_in(v, k, 1024, 1048576));
          }},
+        {"http", "max_output_bytes",
+         [](settings& s, const json& v, const std::string& k) {
+             s.http.max_output_bytes =
+                 static_cast<std::uint32_t>(integer_in(v, k, 4096, 1073741824));
+         }},
         {"http", "static_dir",
          [](settings& s, const json& v, const std::string& k) {
              s.http.static_dir = string_of(v, k);
@@ -145,6 +150,10 @@ const std::vector<key_rule>& rules() {
          [](settings& s, const json& v, const std::string& k) {
              s.redis.connect_timeout = std::chrono::milliseconds(integer_in(v, k, 1, 600000));
          }},
+        {"redis", "command_timeout_ms",
+         [](settings& s, const json& v, const std::string& k) {
+             s.redis.command_timeout = std::chrono::milliseconds(integer_in(v, k, 1, 600000));
+         }},
         {"task", "id_pattern",
          [](settings& s, const json& v, const std::string& k) {
              auto text = string_of(v, k);
@@ -158,6 +167,18 @@ const std::vector<key_rule>& rules() {
         {"task", "max_id_length",
          [](settings& s, const json& v, const std::string& k) {
              s.task.max_id_length = static_cast<std::uint32_t>(integer_in(v, k, 1, 1024));
+         }},
+        {"task", "signing_secret",
+         [](settings& s, const json& v, const std::string& k) {
+             s.task.signing_secret = string_of(v, k);
+         }},
+        {"task", "signing_secret_file",
+         [](settings& s, const json& v, const std::string& k) {
+             s.task.signing_secret_file = string_of(v, k);
+         }},
+        {"task", "signature_bytes",
+         [](settings& s, const json& v, const std::string& k) {
+             s.task.signature_bytes = static_cast<std::uint32_t>(integer_in(v, k, 8, 32));
          }},
         {"watch", "keepalive_seconds",
          [](settings& s, const json& v, const std::string& k) {
@@ -225,7 +246,29 @@ settings parse(std::string_view json_text) {
             rule->apply(s, value, key);
         }
     }
+    if (!s.task.signing_secret.empty() && !s.task.signing_secret_file.empty())
+        fail("task.signing_secret_file", "set only one of task.signing_secret and "
+                                         "task.signing_secret_file");
     return s;
+}
+
+void read_secret_file(settings& s) {
+    const std::string& path = s.task.signing_secret_file;
+    if (path.empty())
+        return;
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        fail("task.signing_secret_file", "cannot open " + path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    std::string secret = text.str();
+    // Files written by `echo` or an editor end in a newline that is not
+    // meant to be part of the secret.
+    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r'))
+        secret.pop_back();
+    if (secret.empty())
+        fail("task.signing_secret_file", path + " is empty");
+    s.task.signing_secret = std::move(secret);
 }
 
 void apply_environment(settings& s) {
@@ -255,6 +298,7 @@ settings load_file(const std::string& path) {
         throw config_error(path + ": cannot read config file");
     settings s = parse(text.str());
     apply_environment(s);
+    read_secret_file(s);
     return s;
 }
 

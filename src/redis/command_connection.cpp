@@ -30,19 +30,25 @@ reply convert(const redisReply* r) {
 } // namespace
 
 command_connection::command_connection(boost::asio::io_context& ioc, endpoint ep)
-    : ioc_(ioc), connection_(ioc, std::move(ep), "command", connection::probe_kind::ping, {},
-                             connection::callbacks{[this] {
-                                                       if (on_ready_)
-                                                           on_ready_();
-                                                   },
-                                                   {}}) {}
+    : ioc_(ioc), command_timeout_(ep.command_timeout),
+      connection_(ioc, std::move(ep), "command", connection::probe_kind::ping, {},
+                  connection::callbacks{[this] {
+                                            if (on_ready_)
+                                                on_ready_();
+                                        },
+                                        [this] { sent_.clear(); }}),
+      timeout_timer_(ioc) {}
 
 void command_connection::send(int argc, const char** argv, const size_t* lens,
                               std::unique_ptr<detail::pending_command> pending) {
     redisAsyncContext* ctx = connection_.context();
+    pending->owner = this;
     if (ctx != nullptr && redisAsyncCommandArgv(ctx, &command_connection::on_reply, pending.get(),
                                                 argc, argv, lens) == REDIS_OK) {
         pending.release(); // hiredis holds it until on_reply
+        sent_.push_back(clock::now());
+        if (!timeout_armed_)
+            arm_timeout();
         return;
     }
     boost::asio::post(ioc_, [p = std::move(pending)] { p->complete(reply{}); });
@@ -51,7 +57,33 @@ void command_connection::send(int argc, const char** argv, const size_t* lens,
 void command_connection::on_reply(redisAsyncContext* /*ctx*/, void* r, void* privdata) {
     std::unique_ptr<detail::pending_command> pending(
         static_cast<detail::pending_command*>(privdata));
+    auto& sent = pending->owner->sent_;
+    if (!sent.empty())
+        sent.pop_front();
     pending->complete(convert(static_cast<const redisReply*>(r)));
+}
+
+// One timer for all commands, moved only when it fires: a busy connection
+// arms it about once per timeout, not once per command.
+void command_connection::arm_timeout() {
+    timeout_armed_ = true;
+    timeout_timer_.expires_at(sent_.front() + command_timeout_);
+    timeout_timer_.async_wait([this](const boost::system::error_code& ec) {
+        timeout_armed_ = false;
+        if (!ec)
+            on_timeout_timer();
+    });
+}
+
+void command_connection::on_timeout_timer() {
+    if (sent_.empty())
+        return;
+    const auto waited = clock::now() - sent_.front();
+    if (waited < command_timeout_)
+        return arm_timeout();
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(waited).count();
+    // Answers every pending command (sent_ empties with them), then retries.
+    connection_.force_reconnect("a command unanswered for " + std::to_string(ms) + " ms");
 }
 
 } // namespace rpd::redis

@@ -142,8 +142,11 @@ void connection::begin_setup() {
                               lens.data());
         ++setup_replies_pending_;
     }
-    if (setup_replies_pending_ == 0)
-        become_ready();
+    // A PING last: a connection counts as up only once Redis has answered
+    // on it. A server that accepts but never answers (stopped, DEBUG SLEEP)
+    // or answers with an error (maxclients, NOAUTH) is not up.
+    redisAsyncCommand(context_, &connection::on_setup_reply_cb, this, "PING");
+    ++setup_replies_pending_;
 }
 
 void connection::on_setup_reply_cb(redisAsyncContext* ctx, void* reply, void* privdata) {
@@ -161,7 +164,7 @@ void connection::on_setup_reply(bool ok, const std::string& what) {
     if (state_ != state::setting_up)
         return;
     if (!ok) {
-        spdlog::error("redis {}: setup (AUTH/SELECT) refused: {}", role_, what);
+        spdlog::error("redis {}: {} refused the connection: {}", role_, describe(), what);
         force_reconnect("setup refused");
         return;
     }
@@ -234,7 +237,7 @@ void connection::on_health_tick() {
         return;
     if (probe_outstanding_) {
         const auto waited = std::chrono::steady_clock::now() - probe_sent_;
-        if (waited >= endpoint_.connect_timeout) {
+        if (waited >= endpoint_.command_timeout) {
             force_reconnect(
                 "health check unanswered for " +
                 std::to_string(

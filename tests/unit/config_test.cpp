@@ -62,8 +62,13 @@ TEST(ConfigDefaults, EmptyObjectGivesTheDocumentedDefaults) {
     EXPECT_EQ(s.redis.prefix, "RA_");
     EXPECT_EQ(s.redis.subscriber_connections, 4u);
     EXPECT_EQ(s.redis.connect_timeout, std::chrono::milliseconds(2000));
+    EXPECT_EQ(s.redis.command_timeout, std::chrono::milliseconds(2000));
+    EXPECT_EQ(s.http.max_output_bytes, 1048576u);
     EXPECT_EQ(s.task.id_pattern, "^[A-Za-z0-9_]+$");
     EXPECT_EQ(s.task.max_id_length, 32u);
+    EXPECT_EQ(s.task.signing_secret, "");
+    EXPECT_EQ(s.task.signing_secret_file, "");
+    EXPECT_EQ(s.task.signature_bytes, 16u);
     EXPECT_EQ(s.watch.keepalive, std::chrono::seconds(10));
     EXPECT_EQ(s.watch.timeout, std::chrono::seconds(0));
     EXPECT_EQ(s.log.level, "info");
@@ -188,7 +193,10 @@ const ranged_key ranged_keys[] = {
     {"http", "request_timeout_seconds", 1, 3600},
     {"http", "idle_timeout_seconds", 1, 86400},
     {"http", "max_header_bytes", 1024, 1048576},
+    {"http", "max_output_bytes", 4096, 1073741824},
     {"redis", "port", 1, 65535},
+    {"redis", "command_timeout_ms", 1, 600000},
+    {"task", "signature_bytes", 8, 32},
     {"redis", "subscriber_connections", 1, 256},
     {"task", "max_id_length", 1, 1024},
     {"watch", "keepalive_seconds", 0, 3600},
@@ -501,5 +509,34 @@ TEST(ConfigPaths, LogFileFolderAndStaticDirMustExist) {
     }
     s.http.static_dir = "/";
     EXPECT_NO_THROW(rpd::config::check_paths(s));
+}
+} // namespace
+
+namespace {
+TEST(ConfigSigning, SecretOrSecretFileNotBoth) {
+    EXPECT_EQ(parse(R"({"task":{"signing_secret":"k"}})").task.signing_secret, "k");
+    const std::string msg =
+        error_of(R"({"task":{"signing_secret":"k","signing_secret_file":"/etc/x"}})");
+    EXPECT_TRUE(starts_with(msg, "task.signing_secret_file: ")) << msg;
+}
+
+TEST_F(ConfigFile, SecretFileIsReadWithoutItsTrailingNewline) {
+    const std::string secret_path = write("secret", "s3cret\n");
+    const std::string cfg =
+        write("push.json", R"({"task":{"signing_secret_file":")" + secret_path + R"("}})");
+    EXPECT_EQ(rpd::config::load_file(cfg).task.signing_secret, "s3cret");
+}
+
+TEST_F(ConfigFile, MissingOrEmptySecretFileIsAnError) {
+    for (const std::string& path : {std::string("/nonexistent-rpd/secret"), write("empty", "\n")}) {
+        const std::string cfg =
+            write("push.json", R"({"task":{"signing_secret_file":")" + path + R"("}})");
+        try {
+            rpd::config::load_file(cfg);
+            ADD_FAILURE() << path << " accepted";
+        } catch (const rpd::config::config_error& e) {
+            EXPECT_TRUE(starts_with(e.what(), "task.signing_secret_file: ")) << e.what();
+        }
+    }
 }
 } // namespace

@@ -18,6 +18,9 @@ struct http_settings {
     std::chrono::seconds request_timeout{30};
     std::chrono::seconds idle_timeout{60};
     std::uint32_t max_header_bytes = 8192;
+    // Output one connection may hold in the daemon beyond what the kernel
+    // took; a client that lets more pile up is dropped (docs/reliability.md).
+    std::uint32_t max_output_bytes = 1048576;
     std::string static_dir; // empty: serve no files
 
     bool operator==(const http_settings&) const = default;
@@ -33,6 +36,8 @@ struct redis_settings {
     std::string prefix = "RA_";
     std::uint32_t subscriber_connections = 4;
     std::chrono::milliseconds connect_timeout{2000};
+    // A command unanswered this long means Redis is stuck: reconnect.
+    std::chrono::milliseconds command_timeout{2000};
 
     bool operator==(const redis_settings&) const = default;
 };
@@ -40,6 +45,11 @@ struct redis_settings {
 struct task_settings {
     std::string id_pattern = "^[A-Za-z0-9_]+$";
     std::uint32_t max_id_length = 32;
+    // Signed task ids: empty = off. signing_secret_file is read into
+    // signing_secret by load_file, so the rest of the daemon sees one key.
+    std::string signing_secret;
+    std::string signing_secret_file;
+    std::uint32_t signature_bytes = 16;
 
     bool operator==(const task_settings&) const = default;
 };

@@ -22,6 +22,10 @@ settings parse(std::string_view json_text);
 // (REDIS_PUSH_REDIS_PASSWORD). Throws config_error.
 settings load_file(const std::string& path);
 
+// Reads task.signing_secret_file (when set) into task.signing_secret,
+// without its trailing newline. load_file does this; throws config_error.
+void read_secret_file(settings& s);
+
 // Applies the environment overrides to already parsed settings.
 void apply_environment(settings& s);
 

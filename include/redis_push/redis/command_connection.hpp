@@ -2,12 +2,16 @@
 
 #include "redis_push/redis/connection.hpp"
 
+#include <chrono>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 
 namespace rpd::redis {
+
+class command_connection;
 
 // The result of one command, detached from hiredis' reply structs. The
 // text is a view into hiredis' reply: valid only while the handler runs,
@@ -32,6 +36,7 @@ namespace detail {
 struct pending_command {
     virtual ~pending_command() = default;
     virtual void complete(const reply& r) = 0;
+    class command_connection* owner = nullptr;
 };
 
 template <class Handler> struct pending_command_for final : pending_command {
@@ -49,12 +54,26 @@ template <class Handler> std::unique_ptr<pending_command> make_pending(Handler&&
 // to hiredis' output buffer and flushed together when the socket becomes
 // writable, so everything issued in one event-loop turn is one pipelined
 // write, and many commands are in flight at once.
+//
+// Redis answers in order, so the oldest unanswered command is the one to
+// time: when it has waited endpoint::command_timeout the connection is
+// dropped, which answers every pending command with kind::unavailable
+// (a poll then gets 503 instead of hanging on a stuck server).
 class command_connection {
 public:
     command_connection(boost::asio::io_context& ioc, endpoint ep);
 
     void start() { connection_.start(); }
-    void stop() { connection_.stop(); }
+    // Stops before the members go: stopping answers the pending commands,
+    // and their bookkeeping (sent_) must still exist then.
+    ~command_connection() { stop(); }
+    command_connection(const command_connection&) = delete;
+    command_connection& operator=(const command_connection&) = delete;
+
+    void stop() {
+        timeout_timer_.cancel();
+        connection_.stop();
+    }
     bool ready() const { return connection_.ready(); }
     std::uint64_t reconnects() const { return connection_.reconnects(); }
 
@@ -80,10 +99,18 @@ private:
     void send(int argc, const char** argv, const size_t* lens,
               std::unique_ptr<detail::pending_command> pending);
     static void on_reply(struct redisAsyncContext* ctx, void* reply, void* privdata);
+    void arm_timeout();
+    void on_timeout_timer();
+
+    using clock = std::chrono::steady_clock;
 
     boost::asio::io_context& ioc_;
+    std::chrono::milliseconds command_timeout_;
     connection connection_;
     std::function<void()> on_ready_;
+    std::deque<clock::time_point> sent_; // of each unanswered command, oldest first
+    boost::asio::steady_timer timeout_timer_;
+    bool timeout_armed_ = false;
 };
 
 } // namespace rpd::redis

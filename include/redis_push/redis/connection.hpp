@@ -24,14 +24,17 @@ struct endpoint {
     std::uint32_t db = 0;
     std::chrono::milliseconds connect_timeout{2000};
     std::chrono::milliseconds health_interval{1000};
+    // A health probe (or, on the command connection, any command) left
+    // unanswered this long means Redis is stuck: reconnect.
+    std::chrono::milliseconds command_timeout{2000};
 };
 
 // One Redis connection that keeps itself alive: connect with a deadline,
-// AUTH/SELECT, a periodic health probe whose late answer forces a
-// reconnect, and capped exponential backoff with jitter after any loss.
-// The owner sends its own commands through context() while ready() and is
-// told about transitions through the two callbacks. hiredis frees a context
-// on its own after a disconnect, so context() is only valid while ready().
+// AUTH/SELECT/PING (ready only once Redis has answered), a periodic health probe whose late answer
+// forces a reconnect, and capped exponential backoff with jitter after any loss. The owner sends
+// its own commands through context() while ready() and is told about transitions through the two
+// callbacks. hiredis frees a context on its own after a disconnect, so context() is only valid
+// while ready().
 class connection {
 public:
     enum class probe_kind {
