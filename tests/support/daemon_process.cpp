@@ -48,8 +48,9 @@ bool daemon_process::start_once(std::chrono::milliseconds timeout) {
     config_path_ = dir_.file("push.json");
     write_file(config_path_, config_.dump(2));
     write_file(dir_.file("stderr.log"), "");
-    proc_ = child_process::spawn({daemon_binary(), "--config", config_path_},
-                                 dir_.file("stdout.log"), dir_.file("stderr.log"), opts_.env);
+    proc_ =
+        child_process::spawn({daemon_binary(), "--config", config_path_}, dir_.file("stdout.log"),
+                             dir_.file("stderr.log"), opts_.env, {}, opts_.nofile_limit);
     if (opts_.wait == start_wait::none)
         return true;
     bool ok = wait_until(

@@ -30,6 +30,8 @@ public:
         start_wait wait = start_wait::healthy;
         std::vector<std::pair<std::string, std::string>> env;
         std::chrono::milliseconds start_timeout{10000};
+        // RLIMIT_NOFILE (soft = hard) of the daemon, set in the child before exec.
+        std::optional<std::uint64_t> nofile_limit;
     };
 
     // Base config: http.address 127.0.0.1, a free http.port, redis.host

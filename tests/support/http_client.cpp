@@ -53,12 +53,18 @@ static std::string lower(std::string_view s) {
 }
 
 http_connection::http_connection(std::uint16_t port, std::chrono::milliseconds connect_timeout)
+    : http_connection(port, connect_timeout, 0) {}
+
+http_connection::http_connection(std::uint16_t port, std::chrono::milliseconds connect_timeout,
+                                 int so_rcvbuf)
     : port_(port) {
     auto deadline = clock::now() + connect_timeout;
     while (true) {
         fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd_ < 0)
             throw std::runtime_error(std::string("socket(): ") + std::strerror(errno));
+        if (so_rcvbuf > 0)
+            ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &so_rcvbuf, sizeof so_rcvbuf);
         sockaddr_in addr{};
         addr.sin_family = AF_INET;
         addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);

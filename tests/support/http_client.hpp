@@ -39,6 +39,9 @@ class http_connection {
 public:
     explicit http_connection(std::uint16_t port,
                              std::chrono::milliseconds connect_timeout = 2000ms);
+    // so_rcvbuf > 0: SO_RCVBUF set before connect (a small receive window, for
+    // clients that do not read).
+    http_connection(std::uint16_t port, std::chrono::milliseconds connect_timeout, int so_rcvbuf);
     ~http_connection();
     http_connection(const http_connection&) = delete;
     http_connection& operator=(const http_connection&) = delete;

@@ -121,7 +121,8 @@ child_process
 child_process::spawn(const std::vector<std::string>& argv, const std::string& stdout_path,
                      const std::string& stderr_path,
                      const std::vector<std::pair<std::string, std::string>>& env_extra,
-                     const std::vector<std::string>& env_unset) {
+                     const std::vector<std::string>& env_unset,
+                     std::optional<std::uint64_t> nofile_limit) {
     // Build everything before fork: only async-signal-safe calls in the child.
     std::vector<char*> args;
     for (auto& a : argv)
@@ -170,6 +171,12 @@ child_process::spawn(const std::vector<std::string>& argv, const std::string& st
         {
             for (int fd = 3; fd < 65536; ++fd)
                 ::close(fd);
+        }
+        if (nofile_limit) {
+            rlimit rl{};
+            rl.rlim_cur = rl.rlim_max = static_cast<rlim_t>(*nofile_limit);
+            if (::setrlimit(RLIMIT_NOFILE, &rl) != 0)
+                _exit(126);
         }
         ::signal(SIGPIPE, SIG_DFL);
         sigset_t none;

@@ -58,11 +58,14 @@ public:
 
     // argv[0] is the executable path. env_extra is added to the environment
     // (an entry with an empty value... is set to empty; use env_unset to remove).
+    // nofile_limit: when set, the child's RLIMIT_NOFILE (soft and hard) is set
+    // to it before exec.
     static child_process
     spawn(const std::vector<std::string>& argv, const std::string& stdout_path,
           const std::string& stderr_path,
           const std::vector<std::pair<std::string, std::string>>& env_extra = {},
-          const std::vector<std::string>& env_unset = {});
+          const std::vector<std::string>& env_unset = {},
+          std::optional<std::uint64_t> nofile_limit = std::nullopt);
 
     pid_t pid() const { return pid_; }
     bool running();       // reaps if exited
