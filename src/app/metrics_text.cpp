@@ -57,6 +57,10 @@ std::string server::render_metrics() const {
     family(out, "redis_push_channel_messages_total", "counter",
            "Messages received on task channels.");
     sample(out, "redis_push_channel_messages_total", subscribers_.messages_received());
+    family(out, "redis_push_slow_clients_dropped_total", "counter",
+           "Connections dropped for not taking their output (http.max_output_bytes, or no "
+           "progress for http.request_timeout_seconds).");
+    sample(out, "redis_push_slow_clients_dropped_total", m.slow_clients_dropped);
     family(out, "redis_push_connections_accepted_total", "counter", "Accepted client connections.");
     sample(out, "redis_push_connections_accepted_total", m.connections_accepted);
     family(out, "redis_push_connections_rejected_total", "counter",

@@ -257,8 +257,14 @@ TEST_P(ConfigRange, TheValueIsStoredExactly) {
         got = s.http.idle_timeout.count();
     else if (key == "http.max_header_bytes")
         got = s.http.max_header_bytes;
+    else if (key == "http.max_output_bytes")
+        got = s.http.max_output_bytes;
     else if (key == "redis.port")
         got = s.redis.port;
+    else if (key == "redis.command_timeout_ms")
+        got = s.redis.command_timeout.count();
+    else if (key == "task.signature_bytes")
+        got = s.task.signature_bytes;
     else if (key == "redis.subscriber_connections")
         got = s.redis.subscriber_connections;
     else if (key == "task.max_id_length")

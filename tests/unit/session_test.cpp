@@ -67,6 +67,8 @@ protected:
             ctx_ = std::make_unique<http::context>(
                 settings, tasks, [this] { return redis_up; }, [] { return metrics_text(); });
         test_stream server(ioc);
+        if (write_size > 0)
+            server.write_size(write_size);
         client.connect(server);
         auto s = std::make_shared<test_session>(std::move(server), *ctx_);
         session_ = s;
@@ -143,6 +145,7 @@ protected:
 
     boost::asio::io_context ioc;
     rpd::config::settings settings;
+    std::size_t write_size = 0; // bytes per write_some of the session; 0 = no limit
     rpd::redis::command_connection commands{ioc, rpd::redis::endpoint{}};
     rpd::redis::subscriber_pool subscribers{ioc, rpd::redis::endpoint{}, 2, "RA_probe"};
     rpd::tasks::task_service tasks{ioc, commands, subscribers, rpd::tasks::task_settings{}};
@@ -548,6 +551,21 @@ TEST_F(Session, PipelinedRequestsAnsweredInOrder) {
             json_response("503 Service Unavailable", error_json("Redis unavailable"), "", "",
                           false) +
             json_response("503 Service Unavailable", R"({"redis":"down"})"));
+    expect_open();
+}
+
+// Partial writes are how a slow reader shows; one that keeps reading must
+// still get everything, in order, and not be taken for a stalled client.
+TEST_F(Session, PartialWritesStillDeliverEverythingInOrder) {
+    write_size = 7;
+    start();
+    EXPECT_EQ(exchange("GET /nope HTTP/1.1\r\n\r\n"
+                       "GET /task/abc HTTP/1.1\r\n\r\n"
+                       "GET /healthz HTTP/1.1\r\n\r\n"),
+              json_response("404 Not Found", error_json("Not Found")) +
+                  json_response("503 Service Unavailable", error_json("Redis unavailable")) +
+                  json_response("503 Service Unavailable", R"({"redis":"down"})"));
+    EXPECT_EQ(ctx_->metrics.slow_clients_dropped, 0u);
     expect_open();
 }
 

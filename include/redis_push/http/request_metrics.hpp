@@ -44,6 +44,7 @@ struct request_metrics {
     std::uint64_t connections_open = 0;
     std::uint64_t connections_accepted = 0;
     std::uint64_t connections_rejected = 0;
+    std::uint64_t slow_clients_dropped = 0; // did not take their output (max_output_bytes)
 
     void count(request_mode m, request_result r) {
         ++requests[static_cast<std::size_t>(m)][static_cast<std::size_t>(r)];

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace rpd::http {
 
@@ -62,7 +63,10 @@ private:
     void respond_error(unsigned status, std::string_view text, request_result result);
     response_head make_head(unsigned status) const;
     void flush();
-    void on_write(const boost::system::error_code& ec);
+    void write_some();
+    void on_write_some(const boost::system::error_code& ec, std::size_t n);
+    void on_write_done();
+    void drop_slow_client();
     void after_response();
 
     void arm_timer(std::chrono::steady_clock::duration d);
@@ -80,8 +84,10 @@ private:
     bool timer_pending_ = false;
     boost::beast::flat_buffer buffer_;
     std::optional<boost::beast::http::request_parser<boost::beast::http::empty_body>> parser_;
-    std::string out_;     // the bytes of the write in flight
-    std::string pending_; // bytes queued behind it
+    std::string out_;         // the bytes of the write in flight
+    std::string_view unsent_; // what the kernel has not taken yet (of out_, or a keepalive)
+    std::string pending_;     // bytes queued behind it
+    std::chrono::steady_clock::time_point last_progress_; // of a stalled write
     std::shared_ptr<tasks::watch> watch_;
     std::shared_ptr<session> hold_self_; // set while a watch is in progress
 
@@ -96,6 +102,7 @@ private:
     bool chunked_ = false;
     bool response_done_ = false; // the last bytes of the response are queued
     bool writing_ = false;
+    bool stalled_ = false; // the kernel's send buffer is full: the client is not reading
     bool probing_ = false;
     bool first_request_ = true;
 };

@@ -6,7 +6,6 @@
 #include "redis_push/http/response.hpp"
 #include "redis_push/http/session.hpp"
 
-#include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <spdlog/spdlog.h>
@@ -23,6 +22,18 @@ template <class Stream> void close_stream(Stream& s) {
         s.close(ec);
     } else {
         s.close();
+    }
+}
+
+// A graceful close would leave what the kernel still holds for a client
+// that does not read (megabytes, on a fast link) queued until TCP gives up;
+// a reset frees it at once.
+template <class Stream> void reset_on_close(Stream& s) {
+    if constexpr (requires(boost::system::error_code ec) {
+                      s.set_option(boost::asio::socket_base::linger(true, 0), ec);
+                  }) {
+        boost::system::error_code ec;
+        s.set_option(boost::asio::socket_base::linger(true, 0), ec);
     }
 }
 
@@ -347,7 +358,8 @@ void session<Stream>::on_watch_finished(tasks::outcome result, std::string_view 
     // No more keepalives from here; the pending wait is left alone and
     // serves the next request's deadline (see set_deadline).
     state_ = state::handling;
-    clear_deadline();
+    if (!stalled_) // a stalled client keeps its deadline to take something
+        clear_deadline();
     const std::string error = answer ? std::string() : error_body(detail::error_text(result));
     const std::string_view body = answer ? value : std::string_view(error);
     if (chunked_) {
@@ -363,32 +375,80 @@ void session<Stream>::on_watch_finished(tasks::outcome result, std::string_view 
 
 // ---- writing --------------------------------------------------------------
 
+// Output goes out with write_some rather than one composed write, so that a
+// client that stops reading is noticed: a partial write means the kernel's
+// buffer for it is full (stalled_). While stalled, the client must take some
+// bytes every request_timeout, and may not let more than max_output_bytes
+// pile up in our buffers; otherwise it is dropped, and everything it held
+// (its watch, its buffers) goes at once. A single answer of any size is
+// still written whole to a client that reads it.
 template <class Stream> void session<Stream>::flush() {
-    if (writing_ || pending_.empty() || state_ == state::closed)
+    if (state_ == state::closed || pending_.empty())
         return;
+    if (writing_) {
+        if (stalled_ && unsent_.size() + pending_.size() > ctx_.http.max_output_bytes)
+            drop_slow_client();
+        return;
+    }
     writing_ = true;
     out_.swap(pending_);
     pending_.clear();
-    boost::asio::async_write(
-        stream_, boost::asio::buffer(out_),
-        [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-            self->on_write(ec);
+    unsent_ = out_;
+    write_some();
+}
+
+template <class Stream> void session<Stream>::write_some() {
+    stream_.async_write_some(
+        boost::asio::buffer(unsent_.data(), unsent_.size()),
+        [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+            self->on_write_some(ec, n);
         });
 }
 
-template <class Stream> void session<Stream>::on_write(const boost::system::error_code& ec) {
-    writing_ = false;
-    out_.clear();
-    if (state_ == state::holding)
-        out_.shrink_to_fit(); // a held watch keeps no write buffer
+template <class Stream>
+void session<Stream>::on_write_some(const boost::system::error_code& ec, std::size_t n) {
     if (state_ == state::closed)
         return;
-    if (ec)
+    if (ec) {
+        writing_ = false;
         return drop_client();
+    }
+    unsent_.remove_prefix(n);
+    if (unsent_.empty())
+        return on_write_done();
+    // Partial: the client is slower than we write. Each bit of progress
+    // moves the deadline; the timer is only touched when it would fire early.
+    stalled_ = true;
+    last_progress_ = std::chrono::steady_clock::now();
+    set_deadline(last_progress_ + ctx_.http.request_timeout);
+    write_some();
+}
+
+template <class Stream> void session<Stream>::on_write_done() {
+    writing_ = false;
+    out_.clear();
+    if (state_ == state::holding) {
+        out_.shrink_to_fit(); // a held watch keeps no write buffer
+        pending_.shrink_to_fit();
+    }
+    if (stalled_) {
+        stalled_ = false;
+        if (state_ == state::holding && ctx_.keepalive.count() > 0)
+            arm_timer(ctx_.keepalive); // back from the stall deadline
+        else
+            clear_deadline();
+    }
     if (!pending_.empty())
         return flush();
     if (response_done_)
         after_response();
+}
+
+template <class Stream> void session<Stream>::drop_slow_client() {
+    ++ctx_.metrics.slow_clients_dropped;
+    spdlog::debug("http: dropped a client that does not take its output");
+    detail::reset_on_close(stream_);
+    drop_client();
 }
 
 template <class Stream> void session<Stream>::after_response() {
@@ -437,20 +497,19 @@ template <class Stream> void session<Stream>::on_timer() {
     if (std::chrono::steady_clock::now() < deadline_)
         return set_deadline(deadline_); // woke early: wait for the rest
     clear_deadline();
+    if (stalled_)
+        return drop_slow_client(); // took nothing for request_timeout
     if (state_ == state::reading)
         return close(); // idle or too slow sending its head
     if (state_ != state::holding)
         return;
     // Keepalive: a newline only when the line is quiet; a write still in
     // flight means the client is slow, and a second newline would not help.
+    // Written from static storage: a tick allocates nothing.
     if (!writing_) {
         writing_ = true;
-        const std::string_view nl = chunked_ ? keepalive_chunk : keepalive_bare;
-        boost::asio::async_write(
-            stream_, boost::asio::buffer(nl.data(), nl.size()),
-            [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-                self->on_write(ec);
-            });
+        unsent_ = chunked_ ? keepalive_chunk : keepalive_bare;
+        write_some();
     }
     arm_timer(ctx_.keepalive);
 }
