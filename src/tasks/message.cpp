@@ -110,6 +110,10 @@ private:
 };
 
 bool read_top_level(std::string_view text, top_level_reader& reader) {
+    // nlohmann's lexer takes a NUL byte for the end of its input, so
+    // `{"status":"done"}\0junk` would pass; a raw NUL is never valid JSON.
+    if (text.find('\0') != std::string_view::npos)
+        return false;
     return json::sax_parse(text, &reader, json::input_format_t::json, /*strict=*/true);
 }
 

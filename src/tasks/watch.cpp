@@ -69,9 +69,13 @@ void watch::on_message(std::string_view payload) {
         else if (killable_)
             finish(outcome::killed);
         break;
-    case channel_message::kind::ignore:
-        spdlog::debug("ignoring message on {}: {}", channel_, payload);
+    case channel_message::kind::ignore: {
+        // A message can be megabytes: its start is enough to recognise it.
+        constexpr std::size_t shown = 200;
+        spdlog::debug("ignoring message on {} ({} bytes): {}{}", channel_, payload.size(),
+                      payload.substr(0, shown), payload.size() > shown ? "..." : "");
         break;
+    }
     default:
         if (phase_ == phase::waiting)
             handle_update(m.type, payload);

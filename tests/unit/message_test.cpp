@@ -40,6 +40,15 @@ void expect_kind(std::string_view payload, kind expected) {
 
 // ---- update / done -----------------------------------------------------------------
 
+// nlohmann's lexer stops at a NUL byte; what follows must not be ignored.
+TEST(ClassifyMessage, NulByteMakesAMessageInvalid) {
+    using namespace std::string_view_literals;
+    EXPECT_EQ(classify_message("{\"status\":\"done\",\"data\":1}\0tail"sv).type,
+              channel_message::kind::ignore);
+    EXPECT_FALSE(inspect_value("{\"status\":\"done\"}\0<script>"sv).valid_json);
+    EXPECT_TRUE(inspect_value("{\"status\":\"done\"}"sv).valid_json);
+}
+
 TEST(ClassifyMessage, UpdateWithDataDelivers) {
     expect_kind(R"({"status":"update","data":{"progress":50}})", kind::deliver);
     expect_kind(R"({"status":"update","data":1})", kind::deliver);

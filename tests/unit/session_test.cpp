@@ -729,6 +729,16 @@ TEST_F(Session, RequestWithABodyIsAnsweredThenClosed) {
     expect_closed();
 }
 
+// RFC 9112 6.3: the body's end is unknowable, so no request after it may be
+// answered (a front proxy could frame it differently: request smuggling).
+TEST_F(Session, TransferEncodingNotEndingInChunkedIs400AndClose) {
+    start();
+    EXPECT_EQ(exchange("GET /task/abc HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n"
+                       "GET /task/smuggled HTTP/1.1\r\n\r\n"),
+              json_response("400 Bad Request", error_json("Bad Request"), "", close_header));
+    expect_closed();
+}
+
 TEST_F(Session, GetWithABodyIsAnsweredThenClosed) {
     start();
     EXPECT_EQ(exchange("GET /task/abc HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"),

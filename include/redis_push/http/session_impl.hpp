@@ -160,6 +160,14 @@ template <class Stream> void session<Stream>::on_head(const boost::system::error
     // We never read request bodies: answer, then close instead of parsing one.
     if (!parser_->is_done())
         keep_alive_ = false;
+    // A Transfer-Encoding that does not end in chunked leaves the body's end
+    // unknowable (RFC 9112 6.3): a proxy in front may frame it differently,
+    // so reading on could answer a request smuggled inside it.
+    if (!parser_->chunked() && req.find(bhttp::field::transfer_encoding) != req.end()) {
+        keep_alive_ = false;
+        mode_ = request_mode::other;
+        return respond_error(400, "Bad Request", request_result::bad_request);
+    }
     if (ctx_.cors.enabled()) {
         const auto origin = req[bhttp::field::origin];
         if (ctx_.cors.allows(origin))
