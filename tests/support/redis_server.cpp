@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include <csignal>
+
 #include <sys/time.h>
 
 #include <hiredis/hiredis.h>
@@ -189,6 +191,7 @@ redis_server::redis_server(options opts) : opts_(std::move(opts)) {
 }
 
 redis_server::~redis_server() {
+    resume();
     proc_.kill_now();
 }
 
@@ -227,15 +230,42 @@ bool redis_server::start_on(std::uint16_t port, std::chrono::milliseconds timeou
     return true;
 }
 
+void redis_server::pause() {
+    if (paused_ || !proc_.running())
+        return;
+    proc_.signal(SIGSTOP);
+    paused_ = true;
+    // The signal is delivered asynchronously: return once the kernel shows
+    // the process as stopped ('T' in /proc/<pid>/stat), so that the caller
+    // knows Redis answers nothing from now on.
+    wait_until(
+        [&] {
+            auto stat = read_file("/proc/" + std::to_string(proc_.pid()) + "/stat");
+            auto paren = stat.rfind(')');
+            return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'T';
+        },
+        2000ms, 1ms);
+}
+
+void redis_server::resume() {
+    if (!paused_)
+        return;
+    paused_ = false;
+    proc_.signal(SIGCONT);
+}
+
 void redis_server::stop() {
+    resume();
     proc_.stop(5000ms);
 }
 
 void redis_server::kill() {
+    resume();
     proc_.kill_now();
 }
 
 void redis_server::restart() {
+    resume();
     proc_.kill_now();
     // The port may need a moment if something grabbed it; retry for a while.
     for (int attempt = 0; attempt < 20; ++attempt) {

@@ -78,6 +78,15 @@ public:
     const std::string& dir() const { return dir_.path(); }
     std::string unix_socket_path() const { return dir_.file("redis.sock"); }
     bool running() { return proc_.running(); }
+    pid_t pid() const { return proc_.pid(); }
+
+    // SIGSTOP: the server keeps its sockets (the kernel still accepts
+    // connections) but answers nothing until resume(). stop(), kill(),
+    // restart() and the destructor resume a paused server first.
+    void pause();
+    // SIGCONT after pause(); no-op otherwise.
+    void resume();
+    bool paused() const { return paused_; }
 
     // SIGTERM and wait.
     void stop();
@@ -96,6 +105,7 @@ private:
     temp_dir dir_;
     std::uint16_t port_ = 0;
     child_process proc_;
+    bool paused_ = false;
 };
 
 } // namespace rpd::test
