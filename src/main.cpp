@@ -3,6 +3,7 @@
 #include "redis_push/app/logging.hpp"
 #include "redis_push/app/server.hpp"
 #include "redis_push/config/loader.hpp"
+#include "redis_push/tasks/task_signer.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -19,12 +20,15 @@ constexpr int exit_runtime = 1;
 
 void print_help() {
     std::cout << "Usage: redis-push-daemon [--config FILE] [--check-config]\n"
+                 "       redis-push-daemon [--config FILE] --sign ID\n"
                  "       redis-push-daemon --version | --help\n"
                  "\n"
                  "Answers HTTP polls and watches (GET /task/ID, /task/ID?watch) from Redis.\n"
                  "\n"
                  "  --config FILE    JSON configuration (every key optional; see docs/config.md)\n"
                  "  --check-config   validate the configuration and exit (0 good, 2 bad)\n"
+                 "  --sign ID        print ID.SIGNATURE, the signed id clients must use, with\n"
+                 "                   the configured task.signing_secret, and exit\n"
                  "  --version        print the version and exit\n"
                  "  --help           print this help and exit\n"
                  "\n"
@@ -36,6 +40,7 @@ void print_help() {
 int main(int argc, char** argv) {
     std::optional<std::string> config_path;
     bool check_only = false;
+    std::optional<std::string> id_to_sign;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "--help" || arg == "-h") {
@@ -48,6 +53,8 @@ int main(int argc, char** argv) {
         }
         if (arg == "--check-config") {
             check_only = true;
+        } else if (arg == "--sign" && i + 1 < argc) {
+            id_to_sign = argv[++i];
         } else if (arg == "--config" && i + 1 < argc) {
             config_path = argv[++i];
         } else if (arg.rfind("--config=", 0) == 0) {
@@ -72,6 +79,17 @@ int main(int argc, char** argv) {
     }
     if (check_only) {
         std::cout << "configuration OK\n";
+        return 0;
+    }
+    if (id_to_sign) {
+        if (settings.task.signing_secret.empty()) {
+            std::cerr << "redis-push-daemon: --sign needs task.signing_secret or "
+                         "task.signing_secret_file in the configuration\n";
+            return exit_config;
+        }
+        const rpd::tasks::task_signer signer(settings.task.signing_secret,
+                                             settings.task.signature_bytes);
+        std::cout << *id_to_sign << "." << signer.sign(*id_to_sign) << "\n";
         return 0;
     }
 

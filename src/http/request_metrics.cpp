@@ -44,6 +44,8 @@ std::string_view to_string(request_result r) {
         return "client_closed";
     case request_result::invalid_task_id:
         return "invalid_task_id";
+    case request_result::invalid_signature:
+        return "invalid_signature";
     case request_result::invalid_mode:
         return "invalid_mode";
     case request_result::method_not_allowed:

@@ -24,9 +24,19 @@ route router::resolve(method m, std::string_view target) const {
     if (m == method::options)
         return {route::kind::task_options, {}};
 
-    const std::string_view id = path.substr(task_prefix.size());
-    if (id.find('/') != std::string_view::npos || !validator_.valid(id))
+    std::string_view id = path.substr(task_prefix.size());
+    if (id.find('/') != std::string_view::npos)
         return {route::kind::invalid_task_id, id};
+    if (signer_ != nullptr) {
+        const auto parts = tasks::task_signer::split(id);
+        if (!validator_.valid(parts.id))
+            return {route::kind::invalid_task_id, parts.id};
+        if (!signer_->verify(parts.id, parts.signature))
+            return {route::kind::invalid_signature, parts.id};
+        id = parts.id;
+    } else if (!validator_.valid(id)) {
+        return {route::kind::invalid_task_id, id};
+    }
 
     if (query.empty() || query == "poll")
         return {route::kind::task_poll, id};

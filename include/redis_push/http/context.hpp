@@ -11,6 +11,7 @@
 #include <boost/intrusive/list.hpp>
 
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace rpd::http {
@@ -41,13 +42,19 @@ struct context {
     context(const config::settings& s, tasks::task_service& task_service,
             std::function<bool()> redis_up, std::function<std::string()> render_metrics)
         : http(s.http), keepalive(s.watch.keepalive),
-          validator(s.task.id_pattern, s.task.max_id_length), routes(validator),
-          cors(s.http.cors_origins), statics(s.http.static_dir), tasks(task_service),
-          redis_up(std::move(redis_up)), render_metrics(std::move(render_metrics)) {}
+          validator(s.task.id_pattern, s.task.max_id_length),
+          signer(s.task.signing_secret.empty()
+                     ? nullptr
+                     : std::make_unique<tasks::task_signer>(s.task.signing_secret,
+                                                            s.task.signature_bytes)),
+          routes(validator, signer.get()), cors(s.http.cors_origins), statics(s.http.static_dir),
+          tasks(task_service), redis_up(std::move(redis_up)),
+          render_metrics(std::move(render_metrics)) {}
 
     const config::http_settings& http;
     std::chrono::seconds keepalive; // may change on SIGHUP
     tasks::task_id_validator validator;
+    std::unique_ptr<tasks::task_signer> signer; // null: ids are not signed
     router routes;
     cors_policy cors; // may change on SIGHUP
     static_files statics;

@@ -23,6 +23,7 @@ enum class request_result : std::uint8_t {
     shutting_down,
     client_closed,
     invalid_task_id,
+    invalid_signature,
     invalid_mode,
     method_not_allowed,
     unknown_path,

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "redis_push/tasks/task_id.hpp"
+#include "redis_push/tasks/task_signer.hpp"
 
 #include <string_view>
 
@@ -18,23 +19,28 @@ struct route {
         not_found,
         method_not_allowed, // on /task/..., /healthz or /metrics
         invalid_task_id,
+        invalid_signature, // signed ids only: missing or wrong signature
         invalid_mode,
     };
     kind type = kind::not_found;
-    std::string_view id; // task id, a view into the target
+    std::string_view id; // the bare task id (signature removed), a view into the target
 };
 
 // Pure: (method, request target) -> what to do. Order of checks: path
-// (404), method (405), task id (400), mode (400). HEAD is a poll whatever
-// the (valid) mode, because HEAD never waits.
+// (404), method (405), task id (400), signature (403, when ids are signed),
+// mode (400). HEAD is a poll whatever the (valid) mode, because HEAD never
+// waits.
 class router {
 public:
-    explicit router(const tasks::task_id_validator& validator) : validator_(validator) {}
+    explicit router(const tasks::task_id_validator& validator,
+                    const tasks::task_signer* signer = nullptr)
+        : validator_(validator), signer_(signer) {}
 
     route resolve(method m, std::string_view target) const;
 
 private:
     const tasks::task_id_validator& validator_;
+    const tasks::task_signer* signer_; // null: ids are not signed
 };
 
 } // namespace rpd::http

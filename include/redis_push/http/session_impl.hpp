@@ -207,6 +207,8 @@ template <class Stream> void session<Stream>::dispatch(method m, std::string_vie
         return respond_error(405, "Method Not Allowed", request_result::method_not_allowed);
     case route::kind::invalid_task_id:
         return respond_error(400, "Invalid task id", request_result::invalid_task_id);
+    case route::kind::invalid_signature:
+        return respond_error(403, "Invalid signature", request_result::invalid_signature);
     case route::kind::invalid_mode:
         return respond_error(400, "Invalid mode", request_result::invalid_mode);
     case route::kind::task_options: {
