@@ -226,7 +226,9 @@ settings parse(std::string_view json_text) {
     json doc;
     try {
         doc = json::parse(json_text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
+        // parse_error, and out_of_range for a number like 1e400 that no
+        // double holds: both are a broken file, not a crash.
         throw config_error(std::string("invalid JSON: ") + e.what());
     }
     if (!doc.is_object())
