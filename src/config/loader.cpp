@@ -47,6 +47,42 @@ bool bool_of(const json& v, const std::string& key) {
 
 constexpr std::int64_t int32_max = std::numeric_limits<std::int32_t>::max();
 
+// libstdc++'s std::regex reads a {n,m} count without an overflow check and
+// truncates it to int, so "a{4294967297}" would quietly mean "a{1}" (found
+// by the config fuzzer). No task id is longer than 1024 bytes, so a larger
+// count is a mistake: refuse it before std::regex ever sees it.
+void check_repetition_counts(std::string_view pattern, const std::string& key) {
+    constexpr std::uint64_t largest = 1024;
+    bool in_class = false;
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+        const char c = pattern[i];
+        if (c == '\\') {
+            ++i; // an escaped character is a literal
+        } else if (in_class) {
+            in_class = c != ']';
+        } else if (c == '[') {
+            in_class = true;
+            if (i + 1 < pattern.size() && pattern[i + 1] == ']')
+                ++i; // "[]...]": a leading ] is a member
+        } else if (c == '{') {
+            std::uint64_t count = 0;
+            for (std::size_t j = i + 1; j < pattern.size(); ++j) {
+                const char d = pattern[j];
+                if (d >= '0' && d <= '9') {
+                    count = count * 10 + static_cast<std::uint64_t>(d - '0');
+                    if (count > largest)
+                        fail(key, "a repetition count above 1024, more than any task id "
+                                  "may hold");
+                } else if (d == ',') {
+                    count = 0;
+                } else {
+                    break;
+                }
+            }
+        }
+    }
+}
+
 using setter = std::function<void(settings&, const json&, const std::string&)>;
 struct key_rule {
     const char* section;
@@ -157,6 +193,7 @@ const std::vector<key_rule>& rules() {
         {"task", "id_pattern",
          [](settings& s, const json& v, const std::string& k) {
              auto text = string_of(v, k);
+             check_repetition_counts(text, k);
              try {
                  std::regex probe(text, std::regex::ECMAScript);
              } catch (const std::regex_error& e) {
