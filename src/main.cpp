@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
             rpd::config::apply_environment(settings);
         }
         rpd::config::check_paths(settings);
-    } catch (const rpd::config::config_error& e) {
+    } catch (const std::exception& e) { // config_error, or e.g. bad_alloc reading a huge file
         std::cerr << "redis-push-daemon: config error: " << e.what() << "\n";
         return exit_config;
     }

@@ -15,7 +15,7 @@ void server::reload() {
         try {
             fresh = config::load_file(config_path_);
             config::check_paths(fresh);
-        } catch (const config::config_error& e) {
+        } catch (const std::exception& e) { // config_error, or anything else: never fatal here
             setup_logging(settings_.log);
             spdlog::error("SIGHUP: configuration not reloaded: {}", e.what());
             return;
