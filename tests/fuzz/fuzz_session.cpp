@@ -125,7 +125,7 @@ bool known_field(std::string_view name) {
 // The session's whole output: responses back to back. A HEAD response
 // has a Content-Length but no body; no body the daemon sends starts with
 // "HTTP/1.1 ", which tells the two apart.
-void check_output(std::string_view out) {
+void check_output(std::string_view out, std::string& bodies) {
     constexpr std::string_view status_prefix = "HTTP/1.1 ";
     while (!out.empty()) {
         if (!out.starts_with(status_prefix))
@@ -170,6 +170,7 @@ void check_output(std::string_view out) {
             continue; // no body: HEAD, 204, or an empty one
         if (out.size() < content_length)
             fail("body shorter than its Content-Length", out.substr(0, 200));
+        bodies.append(out.substr(0, content_length));
         out.remove_prefix(content_length);
     }
 }
@@ -281,10 +282,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (h.ctx->metrics.connections_open != 0 || !h.ctx->sessions.empty())
         fail("connection count or session list not back to zero");
 
-    check_output(h.output);
-    if (h.output.find(secret_marker) != std::string::npos)
+    // Only bodies: header fields may echo the request (Origin, ...), and
+    // the fuzzer learns the markers from the comparisons below.
+    std::string bodies;
+    check_output(h.output, bodies);
+    if (bodies.find(secret_marker) != std::string::npos)
         fail("served a file outside http.static_dir");
-    if (h.output.find(hidden_marker) != std::string::npos)
+    if (bodies.find(hidden_marker) != std::string::npos)
         fail("served a hidden file from http.static_dir");
     return 0;
 }
