@@ -47,38 +47,76 @@ bool bool_of(const json& v, const std::string& key) {
 
 constexpr std::int64_t int32_max = std::numeric_limits<std::int32_t>::max();
 
-// libstdc++'s std::regex reads a {n,m} count without an overflow check and
-// truncates it to int, so "a{4294967297}" would quietly mean "a{1}" (found
-// by the config fuzzer). No task id is longer than 1024 bytes, so a larger
-// count is a mistake: refuse it before std::regex ever sees it.
-void check_repetition_counts(std::string_view pattern, const std::string& key) {
-    constexpr std::uint64_t largest = 1024;
-    bool in_class = false;
-    for (std::size_t i = 0; i < pattern.size(); ++i) {
-        const char c = pattern[i];
+// libstdc++'s std::regex (GCC 12) has gaps an operator's typo can fall
+// into, all found by the config fuzzer: it reads {n,m} counts and \N
+// back-reference numbers without an overflow check (undefined behaviour,
+// then "a{4294967297}" quietly means "a{1}"), and it accepts a quantifier
+// on a quantifier ("a**"), which ECMAScript forbids and which makes every
+// id check exponentially slow. This scan refuses all of them before
+// std::regex sees the pattern. It follows ECMAScript: "[]" is an empty
+// class and "[^]" any character.
+void check_pattern(std::string_view p, const std::string& key) {
+    constexpr std::uint64_t largest = 1024; // no task id is longer
+    const auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+    // Reads a run of digits at p[i], refusing a value no id could need.
+    const auto number_at = [&](std::size_t& i, const char* what) {
+        std::uint64_t n = 0;
+        for (; i < p.size() && is_digit(p[i]); ++i) {
+            n = n * 10 + static_cast<std::uint64_t>(p[i] - '0');
+            if (n > largest)
+                fail(key, std::string("a ") + what + " above 1024, more than any task id may hold");
+        }
+    };
+    enum { none, quantified, lazy } after = none; // what the previous token was
+    for (std::size_t i = 0; i < p.size(); ++i) {
+        const char c = p[i];
         if (c == '\\') {
-            ++i; // an escaped character is a literal
-        } else if (in_class) {
-            in_class = c != ']';
-        } else if (c == '[') {
-            in_class = true;
-            if (i + 1 < pattern.size() && pattern[i + 1] == ']')
-                ++i; // "[]...]": a leading ] is a member
-        } else if (c == '{') {
-            std::uint64_t count = 0;
-            for (std::size_t j = i + 1; j < pattern.size(); ++j) {
-                const char d = pattern[j];
-                if (d >= '0' && d <= '9') {
-                    count = count * 10 + static_cast<std::uint64_t>(d - '0');
-                    if (count > largest)
-                        fail(key, "a repetition count above 1024, more than any task id "
-                                  "may hold");
-                } else if (d == ',') {
-                    count = 0;
-                } else {
-                    break;
-                }
+            std::size_t j = i + 1;
+            if (j < p.size() && is_digit(p[j])) {
+                number_at(j, "back-reference number");
+                i = j - 1;
+            } else {
+                ++i; // an escaped character: a literal or a class like \d
             }
+            after = none;
+            continue;
+        }
+        if (c == '[') {
+            std::size_t j = i + 1;
+            if (j < p.size() && p[j] == '^')
+                ++j;
+            if (j < p.size() && p[j] == ']') { // [] or [^]: complete already
+                i = j;
+            } else {
+                for (i = j; i < p.size() && p[i] != ']'; ++i)
+                    if (p[i] == '\\')
+                        ++i;
+            }
+            after = none;
+            continue;
+        }
+        bool quantifier = c == '*' || c == '+' || c == '?';
+        if (c == '{') {
+            std::size_t j = i + 1;
+            const std::size_t first = j;
+            number_at(j, "repetition count");
+            if (j > first && j < p.size() && p[j] == ',') {
+                ++j;
+                number_at(j, "repetition count");
+            }
+            quantifier = j > first && j < p.size() && p[j] == '}';
+            if (quantifier)
+                i = j;
+        }
+        if (!quantifier) {
+            after = none;
+        } else if (after == quantified && c == '?') {
+            after = lazy; // "*?", "{2}?": the lazy form, still one quantifier
+        } else if (after != none) {
+            fail(key, "a quantifier after a quantifier (like a** or a{2}+) is not a valid "
+                      "ECMAScript regular expression");
+        } else {
+            after = quantified;
         }
     }
 }
@@ -193,7 +231,7 @@ const std::vector<key_rule>& rules() {
         {"task", "id_pattern",
          [](settings& s, const json& v, const std::string& k) {
              auto text = string_of(v, k);
-             check_repetition_counts(text, k);
+             check_pattern(text, k);
              try {
                  std::regex probe(text, std::regex::ECMAScript);
              } catch (const std::regex_error& e) {
@@ -260,6 +298,9 @@ const key_rule* find_rule(const std::string& section, const std::string& name) {
 } // namespace
 
 settings parse(std::string_view json_text) {
+    // nlohmann's lexer stops at a NUL byte and would ignore what follows.
+    if (json_text.find('\0') != std::string_view::npos)
+        throw config_error("invalid JSON: a NUL byte in the file");
     json doc;
     try {
         doc = json::parse(json_text);

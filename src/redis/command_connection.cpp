@@ -10,6 +10,8 @@
 namespace rpd::redis {
 
 namespace {
+constexpr std::chrono::milliseconds recheck_delay{20};
+
 reply convert(const redisReply* r) {
     if (r == nullptr)
         return {reply::kind::unavailable, {}};
@@ -66,8 +68,12 @@ void command_connection::on_reply(redisAsyncContext* /*ctx*/, void* r, void* pri
 // One timer for all commands, moved only when it fires: a busy connection
 // arms it about once per timeout, not once per command.
 void command_connection::arm_timeout() {
+    arm_timeout_at(sent_.front() + command_timeout_);
+}
+
+void command_connection::arm_timeout_at(clock::time_point when) {
     timeout_armed_ = true;
-    timeout_timer_.expires_at(sent_.front() + command_timeout_);
+    timeout_timer_.expires_at(when);
     timeout_timer_.async_wait([this](const boost::system::error_code& ec) {
         timeout_armed_ = false;
         if (!ec)
@@ -81,6 +87,11 @@ void command_connection::on_timeout_timer() {
     const auto waited = clock::now() - sent_.front();
     if (waited < command_timeout_)
         return arm_timeout();
+    // After a stall of our own (the machine was busy, the process stopped)
+    // the answers may be waiting in the socket while this timer happens to
+    // run before the read handler: Redis did answer, so look again shortly.
+    if (connection_.input_pending())
+        return arm_timeout_at(clock::now() + recheck_delay);
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(waited).count();
     // Answers every pending command (sent_ empties with them), then retries.
     connection_.force_reconnect("a command unanswered for " + std::to_string(ms) + " ms");

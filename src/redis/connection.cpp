@@ -6,6 +6,8 @@
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/ioctl.h>
+
 #include <array>
 
 namespace rpd::redis {
@@ -186,6 +188,13 @@ void connection::become_ready() {
     arm_health_timer();
     if (callbacks_.on_ready)
         callbacks_.on_ready();
+}
+
+bool connection::input_pending() const {
+    if (context_ == nullptr)
+        return false;
+    int unread = 0;
+    return ::ioctl(context_->c.fd, FIONREAD, &unread) == 0 && unread > 0;
 }
 
 void connection::force_reconnect(const std::string& reason) {

@@ -89,18 +89,18 @@ subscription subscriber_connection::subscribe(std::string_view channel,
 void subscriber_connection::remove(channel_entry& entry, channel_listener& listener) {
     channels_.remove(entry, listener);
     schedule_flush();
-    arm_linger_sweep();
+    arm_linger_sweep(linger_sweep_interval);
 }
 
 // Sweeps run only while the connection is up: a lost connection's
 // lingering channels are dropped by resubscribe_all() when it comes back,
 // and a stopped one must leave no timer behind (or the event loop, and so
 // the shutdown, would never end).
-void subscriber_connection::arm_linger_sweep() {
+void subscriber_connection::arm_linger_sweep(std::chrono::milliseconds delay) {
     if (linger_armed_ || !channels_.has_lingering() || !connection_.ready())
         return;
     linger_armed_ = true;
-    linger_timer_.expires_after(linger_sweep_interval);
+    linger_timer_.expires_after(delay);
     linger_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (ec)
             return;
@@ -112,9 +112,14 @@ void subscriber_connection::arm_linger_sweep() {
 void subscriber_connection::sweep_lingering() {
     if (!connection_.ready())
         return;
-    send(channels_.take_expired(subscription_set::clock::now() - unsubscribe_linger,
-                                max_unsubscribes_per_sweep));
-    arm_linger_sweep();
+    auto expired = channels_.take_expired(subscription_set::clock::now() - unsubscribe_linger,
+                                          max_unsubscribes_per_sweep);
+    // A full slice means a backlog (thousands of new task ids a second):
+    // the next slice goes out after what is queued now, not 100 ms later,
+    // or lingering channels (and their memory) pile up faster than they go.
+    const bool backlog = expired.unsubscribe.size() == max_unsubscribes_per_sweep;
+    send(std::move(expired));
+    arm_linger_sweep(backlog ? std::chrono::milliseconds(0) : linger_sweep_interval);
 }
 
 // Changes made during one event-loop turn go out together in the next.

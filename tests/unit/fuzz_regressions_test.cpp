@@ -76,4 +76,28 @@ TEST(FuzzRegressions, ConfigHugeBackReferenceNumberIsRefused) {
     EXPECT_TRUE(outcome_of(text).starts_with("config_error: ")) << text << ": " << outcome_of(text);
 }
 
+// fuzz_config (a timeout, so no artifact test of its own before): libstdc++
+// accepts a quantifier on a quantifier, and "(a*****|b)*c" took 5.5 s to
+// check the 7-byte id "abc_123". ECMAScript forbids it; so do we. The lazy
+// forms ("a*?", "a{2}?") are one quantifier and stay accepted.
+TEST(FuzzRegressions, ConfigStackedQuantifiersAreRefused) {
+    for (const char* pattern : {"^a**$", "(a*****|b)*c", "^a{2}+$", "^a+*$", "^a*??$"}) {
+        const std::string text = std::string(R"({"task":{"id_pattern":")") + pattern + R"("}})";
+        EXPECT_TRUE(outcome_of(text).starts_with("config_error: "))
+            << text << ": " << outcome_of(text);
+    }
+    for (const char* pattern : {"^a*?$", "^a{2}?b$", "^(?:ab)+$", "^[*+?]+$", "^a\\\\*+$",
+                                "^[a-f0-9-]{36}$", "^[]]?a$", "^(?=a)a+$"}) {
+        const std::string text = std::string(R"({"task":{"id_pattern":")") + pattern + R"("}})";
+        EXPECT_EQ(outcome_of(text), "ok") << text;
+    }
+}
+
+// Noticed by the fuzzing session: the JSON lexer stopped at a NUL byte, so
+// `{"http":{"port":9}}\0garbage` loaded as port 9.
+TEST(FuzzRegressions, ConfigWithANulByteIsRefused) {
+    const std::string text("{\"http\":{\"port\":9}}\0garbage", 27);
+    EXPECT_TRUE(outcome_of(text).starts_with("config_error: ")) << outcome_of(text);
+}
+
 } // namespace

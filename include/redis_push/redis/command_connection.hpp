@@ -99,10 +99,11 @@ private:
     void send(int argc, const char** argv, const size_t* lens,
               std::unique_ptr<detail::pending_command> pending);
     static void on_reply(struct redisAsyncContext* ctx, void* reply, void* privdata);
-    void arm_timeout();
-    void on_timeout_timer();
-
     using clock = std::chrono::steady_clock;
+
+    void arm_timeout();
+    void arm_timeout_at(clock::time_point when);
+    void on_timeout_timer();
 
     boost::asio::io_context& ioc_;
     std::chrono::milliseconds command_timeout_;

@@ -63,6 +63,10 @@ public:
     const std::string& role() const { return role_; }
     std::uint64_t reconnects() const { return reconnects_; }
 
+    // Whether Redis has sent bytes we have not read yet (the socket's
+    // receive queue is not empty).
+    bool input_pending() const;
+
     // Drops the connection (and reconnects after backoff), e.g. after a
     // protocol-level failure noticed by the owner.
     void force_reconnect(const std::string& reason);

@@ -42,7 +42,7 @@ private:
     friend class subscription;
     void remove(channel_entry& entry, channel_listener& listener);
     void schedule_flush();
-    void arm_linger_sweep();
+    void arm_linger_sweep(std::chrono::milliseconds delay);
     void sweep_lingering();
     void flush();
     void send(const subscription_set::batch& b);
