@@ -28,6 +28,16 @@ namespace {
 
 // ------------------------------------------------------------ /proc helpers
 
+// Under AddressSanitizer (the sanitizer tree runs this suite too) freed
+// memory sits in ASan's quarantine (up to 256 MB) and every allocation has
+// a redzone, so the daemon's RSS says nothing about our memory bounds
+// there: those bounds are checked in the Release run only.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool rss_bounds_apply = false;
+#else
+constexpr bool rss_bounds_apply = true;
+#endif
+
 // VmRSS of a process in kB (0 if unreadable).
 long rss_kb(pid_t pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/status");
@@ -185,8 +195,9 @@ protected:
         EXPECT_EQ(r.body, R"({"status":"alive"})");
         const long rss = rss_kb(daemon().pid());
         std::cerr << "[ measure  ] daemon RSS " << rss_start_kb_ << " kB -> " << rss << " kB\n";
-        EXPECT_LT(rss - rss_start_kb_, max_growth_kb)
-            << "RSS grew from " << rss_start_kb_ << " kB to " << rss << " kB";
+        if (rss_bounds_apply)
+            EXPECT_LT(rss - rss_start_kb_, max_growth_kb)
+                << "RSS grew from " << rss_start_kb_ << " kB to " << rss << " kB";
     }
 
     long rss_start_kb_ = 0;
@@ -469,7 +480,8 @@ TEST_F(HostileFlood, HundredThousandPipelinedRequestsInOrderWithBoundedMemory) {
     std::cerr << "[ measure  ] pipelined flood: client not reading, " << written << " of "
               << all.size() << " request bytes accepted; daemon RSS " << rss_start_kb_ << " -> "
               << rss_stalled << " kB\n";
-    EXPECT_LT(rss_stalled - rss_start_kb_, 50 * 1024);
+    if (rss_bounds_apply)
+        EXPECT_LT(rss_stalled - rss_start_kb_, 50 * 1024);
 
     // Phase 2: read every answer, slowly, and check the order.
     long rss_max = rss_stalled;
@@ -498,7 +510,8 @@ TEST_F(HostileFlood, HundredThousandPipelinedRequestsInOrderWithBoundedMemory) {
     std::cerr << "[ measure  ] pipelined flood: " << i << " in-order answers in "
               << ms_since(t_start) << " ms; peak daemon RSS " << rss_max << " kB\n";
     EXPECT_EQ(i, kRequests);
-    EXPECT_LT(rss_max - rss_start_kb_, 50 * 1024);
+    if (rss_bounds_apply)
+        EXPECT_LT(rss_max - rss_start_kb_, 50 * 1024);
     expect_still_serving();
 }
 
