@@ -46,7 +46,10 @@ server::server(config::settings settings, std::string config_path)
       http_(
           settings_, tasks_, [this] { return redis_up(); }, [this] { return render_metrics(); }),
       signals_(ioc_, SIGTERM, SIGINT), hangup_(ioc_, SIGHUP), watchdog_timer_(ioc_),
-      drain_timer_(ioc_) {
+      drain_timer_(ioc_), trimmer_(ioc_, [this] {
+          return static_cast<std::size_t>(http_.metrics.connections_open) +
+                 subscribers_.channel_count();
+      }) {
     commands_.on_ready([this] {
         // A task finished while the command connection was down must still
         // reach its watches; the subscriber side re-checks on resubscribe.
@@ -79,6 +82,7 @@ int server::run() {
                              ? settings_.redis.host + ":" + std::to_string(settings_.redis.port)
                              : settings_.redis.unix_socket));
     arm_watchdog();
+    trimmer_.start();
     ioc_.run();
     spdlog::info("stopped");
     return 0;
@@ -135,6 +139,7 @@ void server::begin_shutdown(int signal_number) {
     spdlog::info("signal {}: shutting down", signal_number);
     systemd_.notify("STOPPING=1");
     watchdog_timer_.cancel();
+    trimmer_.stop();
     hangup_.cancel();
     listener_->stop();
     http_.shutting_down = true;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "redis_push/app/memory_trimmer.hpp"
 #include "redis_push/app/systemd_notify.hpp"
 #include "redis_push/config/config.hpp"
 #include "redis_push/http/context.hpp"
@@ -54,6 +55,7 @@ private:
     boost::asio::signal_set hangup_;
     boost::asio::steady_timer watchdog_timer_;
     boost::asio::steady_timer drain_timer_;
+    memory_trimmer trimmer_;
     std::chrono::steady_clock::time_point drain_deadline_;
     bool stopping_ = false;
     bool ready_announced_ = false;
