@@ -165,7 +165,14 @@ public:
         if (::testing::Test::HasFailure())
             std::cerr << "---- redis-push-daemon stderr (port " << port_ << ") ----\n"
                       << tail(stderr_text(), 6000) << "\n---- end ----\n";
+        // Like daemon_process: a daemon still running at teardown must exit
+        // 0 on SIGTERM, so ASan/LSan reports at exit fail the test.
+        const bool was_running = proc_.running();
         proc_.stop(5000ms);
+        if (was_running && (!proc_.status() || exit_code_of(*proc_.status()) != 0))
+            ADD_FAILURE() << "redis-push-daemon (port " << port_ << ") did not exit 0 on SIGTERM "
+                          << "at teardown:\n"
+                          << tail(stderr_text(), 6000);
     }
     std::uint16_t port() const { return port_; }
     pid_t pid() const { return proc_.pid(); }
@@ -508,6 +515,8 @@ TEST(FdLimit, SoftLimitRaisedToTheHardLimit) {
     EXPECT_TRUE(contains(read_file(dir.file("err.log")), "file descriptor"))
         << read_file(dir.file("err.log"));
     p.stop(5000ms);
+    ASSERT_TRUE(p.status());
+    EXPECT_EQ(exit_code_of(*p.status()), 0) << read_file(dir.file("err.log"));
 }
 
 } // namespace
