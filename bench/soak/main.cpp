@@ -102,7 +102,10 @@ struct options {
     double rst_share = 0.5;       // abandoned by RST instead of FIN
     std::size_t sources = 16;     // source addresses 127.0.0.2..
     double stuck_seconds = 15;
-    double settle_seconds = 2;
+    // More than one memory_trimmer sample (5 s): after a peak the daemon
+    // gives its free heap back within one sample of going idle, and a
+    // snapshot before that would measure the moment, not the state.
+    double settle_seconds = 6;
     double quiesce_timeout = 60;
     double idle_reuse_seconds = 20; // reconnect a connection idle longer than this
     unsigned seed = 1;
@@ -960,7 +963,7 @@ void usage() {
   --rst-share X                  share of abandoned watches closed with RST (default 0.5)
   --sources K                    source addresses 127.0.0.2.. (default 16)
   --stuck-seconds S              a scenario running longer is closed and counted (default 15)
-  --settle-seconds S             wait after quiesce before a snapshot (default 2)
+  --settle-seconds S             wait after quiesce before a snapshot (default 6)
   --quiesce-timeout S            give up waiting for zero gauges after S (default 60)
   --seed N                       scenario sequence seed (default 1)
   --id-prefix S                  task id prefix (default random)

@@ -325,3 +325,31 @@ TEST_F(SubscriptionSet, ExpiredChannelsGoOutInSlices) {
     EXPECT_EQ(set.size(), 0u);
 }
 } // namespace
+
+namespace {
+// After a drained peak the set gives its table back (release_capacity_when_empty);
+// it must work as before afterwards.
+TEST(SubscriptionSetPeak, WorksAfterAPeakHasDrained) {
+    subscription_set set;
+    dummy_listener l;
+    std::vector<channel_entry*> entries;
+    for (int i = 0; i < 3000; ++i)
+        entries.push_back(&set.add("RA_SC_" + std::to_string(i), l));
+    EXPECT_EQ(set.take_batch().subscribe.size(), 3000u);
+    const auto t0 = subscription_set::clock::now();
+    for (auto* e : entries)
+        set.remove(*e, l, t0);
+    EXPECT_TRUE(set.take_batch().empty()); // lingering, not yet unsubscribed
+    const auto b = set.take_expired(t0 + std::chrono::seconds(1));
+    EXPECT_EQ(b.unsubscribe.size(), 3000u);
+    EXPECT_EQ(set.size(), 0u);
+    EXPECT_FALSE(set.has_lingering());
+
+    channel_entry& again = set.add("RA_SC_7", l);
+    EXPECT_EQ(set.find("RA_SC_7"), &again);
+    EXPECT_EQ(set.take_batch().subscribe, (names{"RA_SC_7"}));
+    set.remove(again, l, t0);
+    EXPECT_EQ(set.take_expired(t0 + std::chrono::seconds(1)).unsubscribe, (names{"RA_SC_7"}));
+    EXPECT_EQ(set.size(), 0u);
+}
+} // namespace

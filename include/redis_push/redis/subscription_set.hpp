@@ -65,6 +65,7 @@ public:
 
 private:
     void enqueue(channel_entry& entry);
+    void release_capacity_when_empty();
 
     struct name_hash {
         using is_transparent = void;
