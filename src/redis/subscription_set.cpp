@@ -57,16 +57,16 @@ subscription_set::batch subscription_set::take_expired(clock::time_point cutoff,
 }
 
 // A hash table and vectors keep the size of their largest moment for ever;
-// once a peak of channels has fully drained, give that memory back.
+// once a peak of channels has fully drained, give that memory back. The
+// queue and the lingering list only point into channels_, so they are
+// empty too by then.
 void subscription_set::release_capacity_when_empty() {
     constexpr std::size_t worth_it = 1024;
     if (!channels_.empty() || channels_.bucket_count() < worth_it)
         return;
     decltype(channels_)().swap(channels_);
-    if (queue_.empty())
-        std::vector<channel_entry*>().swap(queue_);
-    if (lingering_.empty())
-        std::vector<channel_entry*>().swap(lingering_);
+    decltype(queue_)().swap(queue_);
+    decltype(lingering_)().swap(lingering_);
 }
 
 void subscription_set::enqueue(channel_entry& entry) {

@@ -87,7 +87,6 @@ private:
     std::string out_;         // the bytes of the write in flight
     std::string_view unsent_; // what the kernel has not taken yet (of out_, or a keepalive)
     std::string pending_;     // bytes queued behind it
-    std::chrono::steady_clock::time_point last_progress_; // of a stalled write
     std::shared_ptr<tasks::watch> watch_;
     std::shared_ptr<session> hold_self_; // set while a watch is in progress
 

@@ -83,8 +83,7 @@ void session<Stream>::on_write_some(const boost::system::error_code& ec, std::si
     // Partial: the client is slower than we write. Each bit of progress
     // moves the deadline; the timer is only touched when it would fire early.
     stalled_ = true;
-    last_progress_ = std::chrono::steady_clock::now();
-    set_deadline(last_progress_ + ctx_.http.request_timeout);
+    set_deadline(std::chrono::steady_clock::now() + ctx_.http.request_timeout);
     write_some();
 }
 

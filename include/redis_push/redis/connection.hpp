@@ -30,11 +30,12 @@ struct endpoint {
 };
 
 // One Redis connection that keeps itself alive: connect with a deadline,
-// AUTH/SELECT/PING (ready only once Redis has answered), a periodic health probe whose late answer
-// forces a reconnect, and capped exponential backoff with jitter after any loss. The owner sends
-// its own commands through context() while ready() and is told about transitions through the two
-// callbacks. hiredis frees a context on its own after a disconnect, so context() is only valid
-// while ready().
+// AUTH/SELECT/PING (ready only once Redis has answered), a periodic health
+// probe whose late answer forces a reconnect, and capped exponential backoff
+// with jitter after any loss. The owner sends its own commands through
+// context() while ready() and is told about transitions through the two
+// callbacks. hiredis frees a context on its own after a disconnect, so
+// context() is only valid while ready().
 class connection {
 public:
     enum class probe_kind {
