@@ -121,6 +121,23 @@ void check_pattern(std::string_view p, const std::string& key) {
     }
 }
 
+// A whole file, or why it could not be had ("cannot open", "cannot read").
+struct file_text {
+    std::string text;
+    const char* problem = nullptr;
+};
+
+file_text read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return {{}, "cannot open"};
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad())
+        return {{}, "cannot read"};
+    return {std::move(text).str(), nullptr};
+}
+
 using setter = std::function<void(settings&, const json&, const std::string&)>;
 struct key_rule {
     const char* section;
@@ -336,12 +353,10 @@ void read_secret_file(settings& s) {
     const std::string& path = s.task.signing_secret_file;
     if (path.empty())
         return;
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        fail("task.signing_secret_file", "cannot open " + path);
-    std::ostringstream text;
-    text << in.rdbuf();
-    std::string secret = text.str();
+    auto file = read_text(path);
+    if (file.problem != nullptr)
+        fail("task.signing_secret_file", std::string(file.problem) + " " + path);
+    std::string secret = std::move(file.text);
     // Files written by `echo` or an editor end in a newline that is not
     // meant to be part of the secret.
     while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r'))
@@ -369,14 +384,10 @@ void check_paths(const settings& s) {
 }
 
 settings load_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw config_error(path + ": cannot open config file");
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad())
-        throw config_error(path + ": cannot read config file");
-    settings s = parse(text.str());
+    const auto file = read_text(path);
+    if (file.problem != nullptr)
+        throw config_error(path + ": " + file.problem + " config file");
+    settings s = parse(file.text);
     apply_environment(s);
     read_secret_file(s);
     return s;
