@@ -14,6 +14,8 @@
 //
 // See docs/benchmarks.md for how bench/run uses it.
 
+#include "../common/bench_common.hpp"
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -38,23 +40,12 @@
 #include <string>
 #include <vector>
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
-using clock_type = std::chrono::steady_clock;
-using json = nlohmann::json;
-
-#ifndef IP_BIND_ADDRESS_NO_PORT
-#define IP_BIND_ADDRESS_NO_PORT 24
-#endif
-
 namespace {
 
-// The 107-byte JSON value used by every workload (bench/run seeds the same one).
-const std::string k_value =
-    R"({"status":"done","progress":100,"result":{"rows":42,"url":"/files/report-000042.csv","sha":"9f86d081884c"}})";
-const std::string k_pending = R"({"status":"queued","progress":0})";
+using bench::cpu_sample;
+using bench::k_pending;
+using bench::k_value;
+using bench::secs;
 
 struct options {
     std::string target = "daemon"; // daemon | nchan
@@ -88,23 +79,9 @@ struct options {
     std::string done_file; // written when the run ends, before any linger
 };
 
-double secs(clock_type::duration d) {
-    return std::chrono::duration<double>(d).count();
-}
 double ms(clock_type::duration d) {
     return std::chrono::duration<double, std::milli>(d).count();
 }
-
-struct cpu_sample {
-    double user = 0, sys = 0;
-    static cpu_sample now() {
-        rusage ru{};
-        getrusage(RUSAGE_SELF, &ru);
-        return {ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
-                ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6};
-    }
-    double total() const { return user + sys; }
-};
 
 std::string replace_id(std::string tpl, const std::string& id) {
     auto pos = tpl.find("{id}");

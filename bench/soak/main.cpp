@@ -33,6 +33,8 @@
 // Redis used_memory, CPU times. Prints one JSON document; bench/soak/run judges
 // it. See docs/reliability-soak.md.
 
+#include "../common/bench_common.hpp"
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -62,23 +64,12 @@
 #include <string>
 #include <vector>
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
-using clock_type = std::chrono::steady_clock;
-using json = nlohmann::json;
-
-#ifndef IP_BIND_ADDRESS_NO_PORT
-#define IP_BIND_ADDRESS_NO_PORT 24
-#endif
-
 namespace {
 
-// The 107-byte value of the benchmark suite.
-const std::string k_value =
-    R"({"status":"done","progress":100,"result":{"rows":42,"url":"/files/report-000042.csv","sha":"9f86d081884c"}})";
-const std::string k_pending = R"({"status":"queued","progress":0})";
+using bench::k_pending;
+using bench::k_value;
+using bench::secs;
+
 const std::string k_done_msg = R"({"status":"done"})";
 const std::string k_killed =
     R"({"status":"error","error_message":"Killed due to another concurrent request for this task"})";
@@ -114,17 +105,6 @@ struct options {
     std::string
         snapshot_hook; // run (blocking) at each snapshot with the label, after VmRSS is read
 };
-
-double secs(clock_type::duration d) {
-    return std::chrono::duration<double>(d).count();
-}
-
-double own_cpu_s() {
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
-           ru.ru_stime.tv_usec / 1e6;
-}
 
 double proc_cpu_s(int pid) {
     if (pid <= 0)
@@ -426,7 +406,7 @@ private:
         ph_->name = std::move(name);
         ph_->target = target;
         ph_->t0 = clock_type::now();
-        ph_->cpu_own0 = own_cpu_s();
+        ph_->cpu_own0 = bench::cpu_sample::now().total();
         ph_->cpu_d0 = proc_cpu_s(o_.daemon_pid);
         ph_->cpu_r0 = proc_cpu_s(o_.redis_pid);
         phase_done_ = std::move(done);
@@ -443,7 +423,7 @@ private:
     void end_phase() {
         auto& p = *ph_;
         p.t1 = clock_type::now();
-        p.cpu_own1 = own_cpu_s();
+        p.cpu_own1 = bench::cpu_sample::now().total();
         p.cpu_d1 = proc_cpu_s(o_.daemon_pid);
         p.cpu_r1 = proc_cpu_s(o_.redis_pid);
         tick_.cancel();
