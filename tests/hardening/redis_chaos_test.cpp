@@ -170,6 +170,20 @@ std::string find_line(const std::string& text,
     return {};
 }
 
+// The first line the daemon logs that satisfies pred, waiting up to 10 s;
+// "" when none came.
+std::string wait_for_log_line(daemon_process& d,
+                              const std::function<bool(const std::string&)>& pred) {
+    std::string line;
+    wait_until(
+        [&] {
+            line = find_line(d.stderr_text(), pred);
+            return !line.empty();
+        },
+        10000ms);
+    return line;
+}
+
 std::string lower(std::string s) {
     std::transform(s.begin(), s.end(), s.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -745,19 +759,13 @@ TEST_F(RedisChaos, WrongPasswordIsLoggedAndRecoversOnceRedisAcceptsIt) {
     daemon_process d(redis.port(), o);
     const auto pid = d.pid();
 
-    std::string line;
-    EXPECT_TRUE(wait_until(
-        [&] {
-            line = find_line(d.stderr_text(), [](const std::string& l) {
-                auto s = lower(l);
-                return contains(s, "wrongpass") || contains(s, "invalid password") ||
-                       contains(s, "invalid username-password");
-            });
-            return !line.empty();
-        },
-        10000ms))
-        << "no log line names the refused password; stderr:\n"
-        << tail(d.stderr_text(), 3000);
+    const std::string line = wait_for_log_line(d, [](const std::string& l) {
+        auto s = lower(l);
+        return contains(s, "wrongpass") || contains(s, "invalid password") ||
+               contains(s, "invalid username-password");
+    });
+    EXPECT_FALSE(line.empty()) << "no log line names the refused password; stderr:\n"
+                               << tail(d.stderr_text(), 3000);
     std::cout << "[chaos] wrong password log line: " << line << std::endl;
     // It keeps trying (with backoff) and keeps being refused, without help:
     // three more attempts for each of its 5 connections.
@@ -807,19 +815,13 @@ TEST_F(RedisChaos, MaxclientsReachedIsLoggedAndRecoversWhenSlotsFree) {
     daemon_process::options o;
     o.wait = start_wait::listening;
     daemon_process d(redis.port(), o);
-    std::string line;
-    EXPECT_TRUE(wait_until(
-        [&] {
-            line = find_line(d.stderr_text(), [](const std::string& l) {
-                auto s = lower(l);
-                return contains(s, "max number of clients") || contains(s, "maxclients") ||
-                       contains(s, "max clients");
-            });
-            return !line.empty();
-        },
-        10000ms))
-        << "no log line mentions max clients; stderr:\n"
-        << tail(d.stderr_text(), 3000);
+    const std::string line = wait_for_log_line(d, [](const std::string& l) {
+        auto s = lower(l);
+        return contains(s, "max number of clients") || contains(s, "maxclients") ||
+               contains(s, "max clients");
+    });
+    EXPECT_FALSE(line.empty()) << "no log line mentions max clients; stderr:\n"
+                               << tail(d.stderr_text(), 3000);
     std::cout << "[chaos] maxclients log line: " << line << std::endl;
     EXPECT_EQ(healthz(d.port()), 503);
     EXPECT_EQ(admin.foreign_client_count(), 0u) << admin.client_list();
@@ -859,18 +861,12 @@ TEST_F(RedisChaos, RedisAbsentAtStartupIsLoggedWithItsAddress) {
     o.wait = start_wait::listening;
     daemon_process d(nowhere, o);
     const std::string address = "127.0.0.1:" + std::to_string(nowhere);
-    std::string line;
-    EXPECT_TRUE(wait_until(
-        [&] {
-            line = find_line(d.stderr_text(), [&](const std::string& l) {
-                auto s = lower(l);
-                return contains(l, address) && (contains(s, "refused") || contains(s, "connect"));
-            });
-            return !line.empty();
-        },
-        10000ms))
-        << "no log line names " << address << "; stderr:\n"
-        << tail(d.stderr_text(), 3000);
+    const std::string line = wait_for_log_line(d, [&](const std::string& l) {
+        auto s = lower(l);
+        return contains(l, address) && (contains(s, "refused") || contains(s, "connect"));
+    });
+    EXPECT_FALSE(line.empty()) << "no log line names " << address << "; stderr:\n"
+                               << tail(d.stderr_text(), 3000);
     std::cout << "[chaos] redis absent log line: " << line << std::endl;
     EXPECT_EQ(healthz(d.port()), 503);
 }
