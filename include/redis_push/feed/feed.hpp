@@ -1,0 +1,75 @@
+#pragma once
+
+#include "redis_push/feed/end_reason.hpp"
+
+#include <memory>
+#include <string_view>
+#include <utility>
+
+namespace rpd::feed {
+
+// A feed is one client's subscription to something that happens in Redis:
+// a source (a mode: a task watch, later a queue wait or a stream cursor)
+// emits zero or more events and ends exactly once; a sink (a transport:
+// long-poll body, SSE, later WebSocket) frames them for the client. Neither
+// knows the other's kind.
+
+// Where a feed's output goes. Implemented by each transport's sink. A source
+// never calls its sink from inside the call that created it (answers are
+// posted), and never after the end or after cancel().
+class sink {
+public:
+    // The wait is established: from here the answer is a stream (a held
+    // watch sends its head now). A feed may end without ever opening.
+    virtual void opened() = 0;
+    // One event between opened() and the end. `type` names it (a task's
+    // "update" or "done"); `data` is valid only during the call.
+    virtual void event(std::string_view type, std::string_view data) = 0;
+    // The end, exactly once. `value` is the answer when is_answer(reason)
+    // (empty for a streaming feed whose last event was the answer), valid
+    // only during the call.
+    virtual void ended(end_reason reason, std::string_view value) = 0;
+
+protected:
+    ~sink() = default;
+};
+
+// What a mode implements; owned through a handle.
+class source {
+public:
+    virtual ~source() = default;
+    // The consumer is gone: release everything (subscription shares,
+    // timers) at once and never call the sink again. Idempotent.
+    virtual void cancel() noexcept = 0;
+};
+
+// Move-only ownership of a running feed: destroying (or resetting) it
+// cancels the source, so a client that leaves frees its feed at once and
+// the source keeps no pointer back to anything that outlives it.
+class handle {
+public:
+    handle() = default;
+    explicit handle(std::shared_ptr<source> s) : source_(std::move(s)) {}
+    ~handle() { reset(); }
+    handle(handle&& other) noexcept = default;
+    handle& operator=(handle&& other) noexcept {
+        if (this != &other) {
+            reset();
+            source_ = std::move(other.source_);
+        }
+        return *this;
+    }
+    handle(const handle&) = delete;
+    handle& operator=(const handle&) = delete;
+
+    void reset() noexcept {
+        if (auto s = std::move(source_))
+            s->cancel();
+    }
+    explicit operator bool() const { return source_ != nullptr; }
+
+private:
+    std::shared_ptr<source> source_;
+};
+
+} // namespace rpd::feed
