@@ -45,12 +45,12 @@ void server::reload() {
         spdlog::info("log.file: '{}' -> '{}'", old.log.file, fresh.log.file);
     if (fresh.http.cors_origins != old.http.cors_origins) {
         settings_.http.cors_origins = fresh.http.cors_origins;
-        http_.cors = http::cors_policy(fresh.http.cors_origins);
+        http_.live.cors = http::cors_policy(fresh.http.cors_origins);
         spdlog::info("http.cors_origins: changed ({} origins)", fresh.http.cors_origins.size());
     }
     if (fresh.watch.keepalive != old.watch.keepalive) {
         settings_.watch.keepalive = fresh.watch.keepalive;
-        http_.keepalive = fresh.watch.keepalive;
+        http_.live.watch_keepalive = fresh.watch.keepalive;
         spdlog::info("watch.keepalive_seconds: {} -> {}", old.watch.keepalive.count(),
                      fresh.watch.keepalive.count());
     }

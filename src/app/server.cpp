@@ -42,9 +42,10 @@ server::server(config::settings settings, std::string config_path)
       commands_(ioc_, endpoint_of(settings_.redis)),
       subscribers_(ioc_, endpoint_of(settings_.redis), settings_.redis.subscriber_connections,
                    settings_.redis.prefix + "push-daemon:health"),
-      tasks_(ioc_, commands_, subscribers_, task_settings_of(settings_)),
-      http_(
-          settings_, tasks_, [this] { return redis_up(); }, [this] { return render_metrics(); }),
+      tasks_(ioc_, commands_, subscribers_, task_settings_of(settings_)), http_(settings_),
+      endpoints_(
+          settings_, tasks_, [this] { return redis_up(); }, [this] { return render_metrics(); },
+          http_.routes),
       signals_(ioc_, SIGTERM, SIGINT), hangup_(ioc_, SIGHUP), watchdog_timer_(ioc_),
       drain_timer_(ioc_), trimmer_(ioc_, [this] {
           return static_cast<std::size_t>(http_.metrics.connections_open) +

@@ -1,6 +1,7 @@
 #include "redis_push/http/listener.hpp"
 
 #include "redis_push/http/session.hpp"
+#include "redis_push/http/tcp_stream.hpp"
 
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
@@ -67,7 +68,7 @@ void listener::on_accept(const boost::system::error_code& ec, tcp::socket socket
     } else {
         boost::system::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
-        std::make_shared<session<tcp::socket>>(std::move(socket), ctx_)->run();
+        std::make_shared<session>(make_tcp_stream(std::move(socket)), ctx_)->run();
     }
     do_accept();
 }

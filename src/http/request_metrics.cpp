@@ -23,23 +23,9 @@ std::string_view to_string(request_mode m) {
 }
 
 std::string_view to_string(request_result r) {
+    if (r < request_result::client_closed)
+        return feed::describe(static_cast<feed::end_reason>(r)).metric_label;
     switch (r) {
-    case request_result::found:
-        return "found";
-    case request_result::delivered:
-        return "delivered";
-    case request_result::not_found:
-        return "not_found";
-    case request_result::invalid_json:
-        return "invalid_json";
-    case request_result::unavailable:
-        return "unavailable";
-    case request_result::killed:
-        return "killed";
-    case request_result::timed_out:
-        return "timed_out";
-    case request_result::shutting_down:
-        return "shutting_down";
     case request_result::client_closed:
         return "client_closed";
     case request_result::invalid_task_id:
@@ -58,32 +44,10 @@ std::string_view to_string(request_result r) {
         return "too_large";
     case request_result::ok:
         return "ok";
-    case request_result::count_:
+    default:
         break;
     }
     return "other";
-}
-
-request_result result_of(tasks::outcome o) {
-    switch (o) {
-    case tasks::outcome::found:
-        return request_result::found;
-    case tasks::outcome::delivered:
-        return request_result::delivered;
-    case tasks::outcome::not_found:
-        return request_result::not_found;
-    case tasks::outcome::invalid_json:
-        return request_result::invalid_json;
-    case tasks::outcome::unavailable:
-        return request_result::unavailable;
-    case tasks::outcome::killed:
-        return request_result::killed;
-    case tasks::outcome::timed_out:
-        return request_result::timed_out;
-    case tasks::outcome::shutting_down:
-        return request_result::shutting_down;
-    }
-    return request_result::ok;
 }
 
 } // namespace rpd::http

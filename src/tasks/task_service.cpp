@@ -1,5 +1,7 @@
 #include "redis_push/tasks/task_service.hpp"
 
+#include "redis_push/tasks/poll.hpp"
+
 #include <vector>
 
 namespace rpd::tasks {
@@ -26,10 +28,17 @@ std::string task_service::channel(std::string_view id) const {
     return name;
 }
 
-std::shared_ptr<watch> task_service::start_watch(std::string_view id, watch_observer& observer) {
-    auto w = std::make_shared<watch>(*this, id, observer);
+feed::handle task_service::poll(std::string_view id, feed::sink& sink) {
+    auto p = std::make_shared<tasks::poll>(sink);
+    p->start(*this, id);
+    return feed::handle(std::move(p));
+}
+
+feed::handle task_service::start_watch(std::string_view id, feed::sink& sink,
+                                       watch_options options) {
+    auto w = std::make_shared<watch>(*this, id, sink, options);
     w->start();
-    return w;
+    return feed::handle(std::move(w));
 }
 
 // Finishing a watch usually destroys it (its session lets go), which
@@ -49,7 +58,7 @@ void task_service::recheck_all() {
 
 void task_service::shutdown() {
     shutting_down_ = true;
-    for_each_watch([](watch& w) { w.finish(outcome::shutting_down); });
+    for_each_watch([](watch& w) { w.finish(feed::end_reason::shutting_down); });
 }
 
 } // namespace rpd::tasks

@@ -9,9 +9,9 @@
 
 namespace rpd::tasks {
 
-watch::watch(task_service& service, std::string_view id, watch_observer& observer)
-    : service_(service), observer_(&observer), channel_(service.channel(id)),
-      id_offset_(channel_.size() - id.size()), uuid_(service.new_uuid()) {}
+watch::watch(task_service& service, std::string_view id, feed::sink& sink, watch_options options)
+    : service_(service), sink_(&sink), channel_(service.channel(id)),
+      id_offset_(channel_.size() - id.size()), uuid_(service.new_uuid()), options_(options) {}
 
 watch::~watch() = default; // the subscription share and the hook let go by themselves
 
@@ -21,9 +21,9 @@ void watch::start() {
     if (service_.shutting_down() || !service_.commands().ready() ||
         !redis_pool.ready_for(channel_)) {
         // Answer at once rather than hang until Redis returns; posted so the
-        // observer never hears back from inside its own call.
-        const auto result =
-            service_.shutting_down() ? outcome::shutting_down : outcome::unavailable;
+        // sink never hears back from inside its own call.
+        const auto result = service_.shutting_down() ? feed::end_reason::shutting_down
+                                                     : feed::end_reason::unavailable;
         boost::asio::post(service_.io(), [weak = weak_from_this(), result] {
             if (auto self = weak.lock())
                 self->finish(result);
@@ -55,7 +55,8 @@ void watch::on_subscribed() {
 
 void watch::recheck() {
     if (phase_ == phase::waiting)
-        read(update_unread_ ? read_purpose::after_update : read_purpose::after_reconnect);
+        read(update_unread_ ? read_purpose::after_update : read_purpose::after_reconnect,
+             unread_update_done_);
 }
 
 void watch::on_message(std::string_view payload) {
@@ -67,7 +68,7 @@ void watch::on_message(std::string_view payload) {
         if (m.has_src && m.src == util::view(uuid_))
             killable_ = true;
         else if (killable_)
-            finish(outcome::killed);
+            finish(feed::end_reason::killed);
         break;
     case channel_message::kind::ignore: {
         // A message can be megabytes: its start is enough to recognise it.
@@ -78,42 +79,56 @@ void watch::on_message(std::string_view payload) {
     }
     default:
         if (phase_ == phase::waiting)
-            handle_update(m.type, payload);
+            handle_update(m, payload);
         else // applied once established
             early_message_.emplace(payload);
         break;
     }
 }
 
-void watch::handle_update(channel_message::kind type, std::string_view payload) {
-    if (type == channel_message::kind::deliver)
-        finish(outcome::delivered, payload);
+void watch::handle_update(const channel_message& m, std::string_view payload) {
+    if (m.type == channel_message::kind::deliver)
+        deliver(m.done, payload);
     else
-        read(read_purpose::after_update);
+        read(read_purpose::after_update, m.done);
 }
 
-void watch::read(read_purpose purpose) {
-    service_.commands().get(service_.data_key(std::string_view(channel_).substr(id_offset_)),
-                            [weak = weak_from_this(), purpose](const redis::reply& r) {
-                                if (auto self = weak.lock())
-                                    self->on_read(purpose, r);
-                            });
+// A new state of the task: the answer of a one-shot watch; an event of a
+// following one, the last when it is "done".
+void watch::deliver(bool done, std::string_view value) {
+    if (!options_.follow)
+        return finish(feed::end_reason::delivered, value);
+    auto self = shared_from_this(); // the sink may cancel us from inside
+    sink_->event(done ? "done" : "update", value);
+    if (done)
+        finish(feed::end_reason::delivered);
 }
 
-void watch::on_read(read_purpose purpose, const redis::reply& r) {
+void watch::read(read_purpose purpose, bool done_message) {
+    service_.commands().get(
+        service_.data_key(std::string_view(channel_).substr(id_offset_)),
+        [weak = weak_from_this(), purpose, done_message](const redis::reply& r) {
+            if (auto self = weak.lock())
+                self->on_read(purpose, done_message, r);
+        });
+}
+
+void watch::on_read(read_purpose purpose, bool done_message, const redis::reply& r) {
     using kind = redis::reply::kind;
     if (purpose == read_purpose::initial) {
         if (phase_ != phase::reading)
             return;
         if (r.type == kind::nil)
-            return finish(outcome::not_found);
+            return finish(feed::end_reason::not_found);
         if (r.type != kind::value)
-            return finish(outcome::unavailable);
+            return finish(feed::end_reason::unavailable);
         const auto info = inspect_value(r.value);
         if (!info.valid_json)
-            return finish(outcome::invalid_json);
+            return finish(feed::end_reason::invalid_json);
         if (info.done)
-            return finish(outcome::found, r.value);
+            return finish(feed::end_reason::found, r.value);
+        if (options_.follow)
+            first_value_.assign(r.value);
         return announce();
     }
     if (phase_ != phase::waiting)
@@ -121,24 +136,26 @@ void watch::on_read(read_purpose purpose, const redis::reply& r) {
     if (r.type == kind::unavailable) {
         // Waiting watches stay open while Redis is away; the command
         // connection's return triggers recheck(), which reads again.
-        if (purpose == read_purpose::after_update)
+        if (purpose == read_purpose::after_update) {
             update_unread_ = true;
+            unread_update_done_ = done_message;
+        }
         return;
     }
     update_unread_ = false;
     if (purpose == read_purpose::after_reconnect) {
         // Only a finished task ends the watch; anything else keeps waiting.
         if (r.type == kind::value && inspect_value(r.value).done)
-            finish(outcome::delivered, r.value);
+            deliver(true, r.value);
         return;
     }
     // After an update the value is the answer as it is, like a poll's: it
     // was valid JSON when the watch started, and a status of 200 is sent.
     if (r.type == kind::nil)
-        return finish(outcome::not_found);
+        return finish(feed::end_reason::not_found);
     if (r.type != kind::value)
-        return finish(outcome::unavailable);
-    finish(outcome::delivered, r.value);
+        return finish(feed::end_reason::unavailable);
+    deliver(done_message, r.value);
 }
 
 // The kill goes out first and the client sees the head only once Redis
@@ -160,13 +177,18 @@ void watch::on_announced(const redis::reply& r) {
         killable_ = true; // not published: no echo will come
     phase_ = phase::waiting;
     arm_timeout();
-    // The observer may finish us from inside (shutdown racing): keep alive.
+    // The sink may cancel us from inside (shutdown racing): keep alive.
     auto self = shared_from_this();
-    observer_->on_watch_established();
+    sink_->opened();
+    if (options_.follow && phase_ == phase::waiting) {
+        const std::string first = std::move(first_value_);
+        first_value_ = {};
+        sink_->event("update", first);
+    }
     if (early_message_ && phase_ == phase::waiting) {
         const std::string payload = std::move(*early_message_);
         early_message_.reset();
-        handle_update(classify_message(payload).type, payload);
+        handle_update(classify_message(payload), payload);
     }
 }
 
@@ -180,13 +202,13 @@ void watch::arm_timeout() {
         if (ec)
             return;
         if (auto self = weak.lock())
-            self->finish(outcome::timed_out);
+            self->finish(feed::end_reason::timed_out);
     });
 }
 
-void watch::abandon() {
+void watch::cancel() noexcept {
     release();
-    observer_ = nullptr;
+    sink_ = nullptr;
 }
 
 // Everything a watch holds goes at once: its subscription share, its
@@ -199,13 +221,14 @@ void watch::release() {
     registry_hook.unlink();
 }
 
-void watch::finish(outcome result, std::string_view value) {
+void watch::finish(feed::end_reason reason, std::string_view value) {
     if (phase_ == phase::finished)
         return;
-    // The observer usually drops its reference to us: stay alive until done.
+    // The sink's owner usually drops its handle on us: stay alive until done.
     auto self = shared_from_this();
     release();
-    observer_->on_watch_finished(result, value);
+    if (sink_ != nullptr)
+        sink_->ended(reason, value);
 }
 
 } // namespace rpd::tasks

@@ -13,7 +13,7 @@
 //    other methods on /task/..., and GET/HEAD-less methods on the
 //    operations endpoints, task_watch never for HEAD, ...).
 
-#include "redis_push/http/router.hpp"
+#include "../unit/daemon_routes.hpp"
 #include "redis_push/tasks/task_id.hpp"
 
 #include <cstddef>
@@ -26,8 +26,8 @@
 namespace {
 
 using rpd::http::method;
-using rpd::http::route;
-using rpd::http::router;
+using rpd::testing::route;
+using router = rpd::testing::daemon_routes;
 using rpd::tasks::task_id_validator;
 using kind = route::kind;
 

@@ -25,7 +25,10 @@
 //    Access-Control-Request-Headers values);
 //  - no file outside http.static_dir and no hidden file is ever served.
 
-#include "redis_push/http/session_impl.hpp"
+#include "redis_push/http/session.hpp"
+
+#include "../unit/test_byte_stream.hpp"
+#include "redis_push/app/endpoints.hpp"
 
 #include "redis_push/redis/command_connection.hpp"
 #include "redis_push/redis/subscriber_pool.hpp"
@@ -53,7 +56,7 @@ namespace beast = boost::beast;
 namespace http = rpd::http;
 namespace fs = std::filesystem;
 using test_stream = beast::test::stream;
-using test_session = http::session<test_stream>;
+using test_session = http::session;
 
 constexpr char separator = '\x1e';
 constexpr std::size_t max_writes = 128;
@@ -183,6 +186,7 @@ struct harness {
     rpd::tasks::task_service tasks{ioc, commands, subscribers, rpd::tasks::task_settings{}};
     bool redis_up = false;
     std::unique_ptr<http::context> ctx;
+    std::unique_ptr<rpd::app::endpoint_set> endpoints;
     test_stream client{ioc};
     std::weak_ptr<test_session> session;
     std::string output;
@@ -231,13 +235,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         h.settings.http.static_dir = statics_root->www;
     const int ending = (flags >> 5) & 3;
 
-    h.ctx = std::make_unique<http::context>(
+    h.ctx = std::make_unique<http::context>(h.settings);
+    h.endpoints = std::make_unique<rpd::app::endpoint_set>(
         h.settings, h.tasks, [&h] { return h.redis_up; },
-        [] { return std::string("# TYPE redis_push_connections_open gauge\n"); });
+        [] { return std::string("# TYPE redis_push_connections_open gauge\n"); }, h.ctx->routes);
     {
         test_stream server(h.ioc);
         h.client.connect(server);
-        auto s = std::make_shared<test_session>(std::move(server), *h.ctx);
+        auto s = std::make_shared<test_session>(rpd::testing::make_test_stream(std::move(server)),
+                                                *h.ctx);
         h.session = s;
         s->run();
     }

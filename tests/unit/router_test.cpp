@@ -1,13 +1,13 @@
 // Unit tests of http::router (spec section 2's table and section 6's paths).
 
-#include "redis_push/http/router.hpp"
+#include "daemon_routes.hpp"
 
 #include <gtest/gtest.h>
 
 #include <ostream>
 #include <string>
 
-namespace rpd::http {
+namespace rpd::testing {
 // Readable failure messages.
 inline std::ostream& operator<<(std::ostream& os, route::kind k) {
     switch (k) {
@@ -32,14 +32,14 @@ inline std::ostream& operator<<(std::ostream& os, route::kind k) {
     }
     return os << "?";
 }
-} // namespace rpd::http
+} // namespace rpd::testing
 
 namespace {
 
 using rpd::http::method;
-using rpd::http::route;
-using rpd::http::router;
-using kind = rpd::http::route::kind;
+using rpd::testing::route;
+using router = rpd::testing::daemon_routes;
+using kind = rpd::testing::route::kind;
 
 class Router : public ::testing::Test {
 protected:

@@ -2,7 +2,10 @@
 // Redis connections never started, so Redis is "down" throughout (spec
 // sections 2, 3, 5 and 6).
 
-#include "redis_push/http/session_impl.hpp"
+#include "redis_push/http/session.hpp"
+
+#include "redis_push/app/endpoints.hpp"
+#include "test_byte_stream.hpp"
 
 #include "redis_push/redis/command_connection.hpp"
 #include "redis_push/redis/subscriber_pool.hpp"
@@ -21,7 +24,7 @@ namespace {
 namespace beast = boost::beast;
 namespace http = rpd::http;
 using test_stream = beast::test::stream;
-using test_session = http::session<test_stream>;
+using test_session = http::session;
 using http::request_mode;
 using http::request_result;
 
@@ -58,22 +61,31 @@ protected:
             s->abort();
         settle();
         EXPECT_TRUE(session_.expired());
+        endpoints_.reset();
         ctx_.reset();
     }
 
     // Builds the context from `settings` and starts one session.
     void start() {
         if (!ctx_)
-            ctx_ = std::make_unique<http::context>(
-                settings, tasks, [this] { return redis_up; }, [] { return metrics_text(); });
+            make_context();
         test_stream server(ioc);
         if (write_size > 0)
             server.write_size(write_size);
         client.connect(server);
-        auto s = std::make_shared<test_session>(std::move(server), *ctx_);
+        auto s = std::make_shared<test_session>(rpd::testing::make_test_stream(std::move(server)),
+                                                *ctx_);
         session_ = s;
         s->run();
         settle();
+    }
+
+    // The context and the daemon's own endpoint wiring over it.
+    void make_context() {
+        ctx_ = std::make_unique<http::context>(settings);
+        endpoints_ = std::make_unique<rpd::app::endpoint_set>(
+            settings, tasks, [this] { return redis_up; }, [] { return metrics_text(); },
+            ctx_->routes);
     }
 
     static std::string metrics_text() {
@@ -151,6 +163,7 @@ protected:
     rpd::tasks::task_service tasks{ioc, commands, subscribers, rpd::tasks::task_settings{}};
     bool redis_up = false;
     std::unique_ptr<http::context> ctx_;
+    std::unique_ptr<rpd::app::endpoint_set> endpoints_;
     test_stream client{ioc};
     std::weak_ptr<test_session> session_;
     char eof_probe_[64];
@@ -196,12 +209,12 @@ TEST_F(Session, ClientClosingHalfWayThroughAHead) {
 }
 
 TEST_F(Session, RequestWrittenBeforeRunIsAnswered) {
-    ctx_ = std::make_unique<http::context>(
-        settings, tasks, [this] { return redis_up; }, [] { return metrics_text(); });
+    make_context();
     test_stream server(ioc);
     client.connect(server);
     boost::asio::write(client, boost::asio::buffer(std::string_view("GET /nope HTTP/1.1\r\n\r\n")));
-    auto s = std::make_shared<test_session>(std::move(server), *ctx_);
+    auto s =
+        std::make_shared<test_session>(rpd::testing::make_test_stream(std::move(server)), *ctx_);
     session_ = s;
     settle();
     EXPECT_EQ(take(), ""); // not reading before run()
@@ -780,7 +793,8 @@ TEST_F(Session, TwoSessionsAreCounted) {
     {
         test_stream server2(ioc);
         client2.connect(server2);
-        std::make_shared<test_session>(std::move(server2), *ctx_)->run();
+        std::make_shared<test_session>(rpd::testing::make_test_stream(std::move(server2)), *ctx_)
+            ->run();
     }
     settle();
     EXPECT_EQ(ctx_->metrics.connections_open, 2u);

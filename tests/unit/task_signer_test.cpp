@@ -1,7 +1,7 @@
 // Signed task ids (docs/protocol.md, "Signed task ids"): the algorithm is
 // pinned by published HMAC-SHA256 vectors so that backends written in other
 // languages can rely on it.
-#include "redis_push/http/router.hpp"
+#include "daemon_routes.hpp"
 #include "redis_push/tasks/task_signer.hpp"
 
 #include <gtest/gtest.h>
@@ -79,8 +79,8 @@ protected:
     rpd::tasks::task_id_validator validator{
         std::string(rpd::tasks::task_id_validator::default_pattern), 32};
     task_signer signer{"secret", 16};
-    rpd::http::router r{validator, &signer};
-    using kind = rpd::http::route::kind;
+    rpd::testing::daemon_routes r{validator, &signer};
+    using kind = rpd::testing::route::kind;
     using method = rpd::http::method;
 
     std::string signed_path(const std::string& id, const std::string& query = "") {

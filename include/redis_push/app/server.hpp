@@ -1,5 +1,6 @@
 #pragma once
 
+#include "redis_push/app/endpoints.hpp"
 #include "redis_push/app/memory_trimmer.hpp"
 #include "redis_push/app/systemd_notify.hpp"
 #include "redis_push/config/config.hpp"
@@ -50,6 +51,7 @@ private:
     redis::subscriber_pool subscribers_;
     tasks::task_service tasks_;
     http::context http_;
+    endpoint_set endpoints_;
     std::shared_ptr<http::listener> listener_;
     boost::asio::signal_set signals_;
     boost::asio::signal_set hangup_;

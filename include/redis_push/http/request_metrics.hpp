@@ -1,6 +1,6 @@
 #pragma once
 
-#include "redis_push/tasks/outcome.hpp"
+#include "redis_push/feed/end_reason.hpp"
 
 #include <array>
 #include <cstdint>
@@ -12,6 +12,8 @@ namespace rpd::http {
 // one event-loop thread.
 enum class request_mode : std::uint8_t { poll, watch, head, options, operations, other, count_ };
 
+// How a request ended. The first values are feed::end_reason's, in its
+// order, so a feed's end is counted without a second table.
 enum class request_result : std::uint8_t {
     found,
     delivered,
@@ -32,10 +34,15 @@ enum class request_result : std::uint8_t {
     ok,
     count_
 };
+static_assert(static_cast<int>(request_result::client_closed) ==
+              static_cast<int>(feed::end_reason::count_));
+
+inline request_result result_of(feed::end_reason r) {
+    return static_cast<request_result>(r);
+}
 
 std::string_view to_string(request_mode m);
 std::string_view to_string(request_result r);
-request_result result_of(tasks::outcome o);
 
 struct request_metrics {
     static constexpr std::size_t modes = static_cast<std::size_t>(request_mode::count_);
@@ -46,6 +53,7 @@ struct request_metrics {
     std::uint64_t connections_accepted = 0;
     std::uint64_t connections_rejected = 0;
     std::uint64_t slow_clients_dropped = 0; // did not take their output (max_output_bytes)
+    std::uint64_t sse_connections = 0;      // responses currently streaming text/event-stream
 
     void count(request_mode m, request_result r) {
         ++requests[static_cast<std::size_t>(m)][static_cast<std::size_t>(r)];

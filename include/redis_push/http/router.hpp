@@ -1,46 +1,34 @@
 #pragma once
 
-#include "redis_push/tasks/task_id.hpp"
-#include "redis_push/tasks/task_signer.hpp"
+#include "redis_push/http/endpoint.hpp"
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace rpd::http {
 
-enum class method { get, head, options, other };
-
-struct route {
-    enum class kind {
-        task_poll,
-        task_watch,
-        task_options, // CORS preflight on any /task/... path
-        healthz,
-        metrics,
-        not_found,
-        method_not_allowed, // on /task/..., /healthz or /metrics
-        invalid_task_id,
-        invalid_signature, // signed ids only: missing or wrong signature
-        invalid_mode,
-    };
-    kind type = kind::not_found;
-    std::string_view id; // the bare task id (signature removed), a view into the target
-};
-
-// Pure: (method, request target) -> what to do. Order of checks: path
-// (404), method (405), task id (400), signature (403, when ids are signed),
-// mode (400). HEAD is a poll whatever the (valid) mode, because HEAD never
-// waits.
+// Path -> endpoint. Knows no resource: the wiring (app/) registers each
+// endpoint under an exact path or a path prefix; the longest matching
+// prefix wins, an exact path before any prefix; anything else goes to the
+// fallback (static files, else 404).
 class router {
 public:
-    explicit router(const tasks::task_id_validator& validator,
-                    const tasks::task_signer* signer = nullptr)
-        : validator_(validator), signer_(signer) {}
+    void add_exact(std::string path, endpoint& e);
+    void add_prefix(std::string prefix, endpoint& e);
+    void set_fallback(endpoint& e) { fallback_ = &e; }
 
-    route resolve(method m, std::string_view target) const;
+    // Null only when nothing matches and there is no fallback.
+    endpoint* resolve(std::string_view path) const;
 
 private:
-    const tasks::task_id_validator& validator_;
-    const tasks::task_signer* signer_; // null: ids are not signed
+    struct entry {
+        std::string path;
+        endpoint* target;
+    };
+    std::vector<entry> exact_;
+    std::vector<entry> prefixes_; // longest first
+    endpoint* fallback_ = nullptr;
 };
 
 } // namespace rpd::http

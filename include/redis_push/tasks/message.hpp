@@ -14,6 +14,7 @@ struct channel_message {
         kill,    // a watch somewhere announced itself
     };
     kind type = kind::ignore;
+    bool done = false;    // deliver/reread: the status is "done" (else "update")
     bool has_src = false; // kill only: "src" present and a string
     std::string src;
 };

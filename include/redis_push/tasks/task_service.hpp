@@ -1,8 +1,8 @@
 #pragma once
 
+#include "redis_push/feed/feed.hpp"
 #include "redis_push/redis/command_connection.hpp"
 #include "redis_push/redis/subscriber_pool.hpp"
-#include "redis_push/tasks/outcome.hpp"
 #include "redis_push/tasks/watch.hpp"
 #include "redis_push/util/uuid.hpp"
 
@@ -30,24 +30,12 @@ public:
                  redis::subscriber_pool& subscribers, task_settings settings);
     ~task_service();
 
-    // One GET of the data key; the handler, called as
-    // handler(outcome, std::string_view value) with the value valid only
-    // during the call, never runs inside this call.
-    template <class Handler> void poll(std::string_view id, Handler&& handler) {
-        commands_.get(data_key(id), [h = std::forward<Handler>(handler)](const redis::reply& r) {
-            switch (r.type) {
-            case redis::reply::kind::value:
-                return h(outcome::found, r.value);
-            case redis::reply::kind::nil:
-                return h(outcome::not_found, std::string_view{});
-            default:
-                return h(outcome::unavailable, std::string_view{});
-            }
-        });
-    }
+    // One GET of the data key, as a feed that ends once on `sink` (found
+    // with the value, not_found or unavailable), never inside this call.
+    feed::handle poll(std::string_view id, feed::sink& sink);
 
-    // Creates and starts a watch; the caller owns it.
-    std::shared_ptr<watch> start_watch(std::string_view id, watch_observer& observer);
+    // Starts a watch feeding `sink`; the handle owns it.
+    feed::handle start_watch(std::string_view id, feed::sink& sink, watch_options options = {});
 
     // Every waiting watch re-reads its data key (after a reconnect).
     void recheck_all();

@@ -1,0 +1,48 @@
+#pragma once
+
+#include "redis_push/config/config.hpp"
+#include "redis_push/endpoints/operations_endpoints.hpp"
+#include "redis_push/endpoints/task_endpoint.hpp"
+#include "redis_push/http/router.hpp"
+#include "redis_push/http/static_files.hpp"
+#include "redis_push/tasks/task_id.hpp"
+#include "redis_push/tasks/task_service.hpp"
+#include "redis_push/tasks/task_signer.hpp"
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace rpd::app {
+
+// Where each endpoint sits in the URL space (PROTOCOL.md §2, §6).
+struct endpoint_refs {
+    http::endpoint& health;
+    http::endpoint& metrics;
+    http::endpoint& task;
+    http::endpoint& fallback;
+};
+void register_endpoints(http::router& routes, const endpoint_refs& e);
+
+// The wiring of the HTTP side: every endpoint, built from the settings and
+// the services, registered under its path. A new mode is one member and
+// one line in the constructor.
+class endpoint_set {
+public:
+    endpoint_set(const config::settings& s, tasks::task_service& tasks,
+                 std::function<bool()> redis_up, std::function<std::string()> render_metrics,
+                 http::router& routes);
+    endpoint_set(const endpoint_set&) = delete;
+    endpoint_set& operator=(const endpoint_set&) = delete;
+
+private:
+    tasks::task_id_validator validator_;
+    std::unique_ptr<tasks::task_signer> signer_; // null: ids are not signed
+    http::static_files statics_;
+    endpoints::task_endpoint task_;
+    endpoints::health_endpoint health_;
+    endpoints::metrics_endpoint metrics_;
+    endpoints::fallback_endpoint fallback_;
+};
+
+} // namespace rpd::app

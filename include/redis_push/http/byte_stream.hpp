@@ -1,0 +1,66 @@
+#pragma once
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <cstddef>
+#include <memory>
+#include <utility>
+
+namespace rpd::http {
+
+// The bytes of one client connection, whatever carries them: a TCP socket
+// in the daemon, beast::test::stream in the unit and fuzz tests. It models
+// Asio's AsyncReadStream and AsyncWriteStream for the one-buffer reads and
+// writes the session (and Beast's header parser) issue, so the session is a
+// plain class and the tests still drive the very code the daemon runs.
+class byte_stream {
+public:
+    using executor_type = boost::asio::any_io_executor;
+    using io_handler =
+        boost::asio::any_completion_handler<void(boost::system::error_code, std::size_t)>;
+
+    class impl {
+    public:
+        virtual ~impl() = default;
+        virtual executor_type executor() = 0;
+        virtual void read_some(boost::asio::mutable_buffer b, io_handler h) = 0;
+        virtual void write_some(boost::asio::const_buffer b, io_handler h) = 0;
+        // A graceful close (FIN); never throws.
+        virtual void close() = 0;
+        // Makes the close a reset, so the kernel frees what a client that
+        // does not read left queued at once (no-op where there is no socket).
+        virtual void reset_on_close() = 0;
+    };
+
+    explicit byte_stream(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
+
+    executor_type get_executor() const { return impl_->executor(); }
+
+    template <class MutableBuffers, class Handler>
+    void async_read_some(const MutableBuffers& buffers, Handler&& handler) {
+        impl_->read_some(first(buffers), io_handler(std::forward<Handler>(handler)));
+    }
+    template <class ConstBuffers, class Handler>
+    void async_write_some(const ConstBuffers& buffers, Handler&& handler) {
+        impl_->write_some(first_const(buffers), io_handler(std::forward<Handler>(handler)));
+    }
+
+    void close() { impl_->close(); }
+    void reset_on_close() { impl_->reset_on_close(); }
+
+private:
+    // Every caller (flat_buffer::prepare, our own writes) passes one buffer.
+    template <class Buffers> static boost::asio::mutable_buffer first(const Buffers& b) {
+        return *boost::asio::buffer_sequence_begin(b);
+    }
+    template <class Buffers> static boost::asio::const_buffer first_const(const Buffers& b) {
+        return *boost::asio::buffer_sequence_begin(b);
+    }
+
+    std::unique_ptr<impl> impl_;
+};
+
+} // namespace rpd::http

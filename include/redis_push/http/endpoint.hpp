@@ -1,0 +1,57 @@
+#pragma once
+
+#include "redis_push/feed/feed.hpp"
+#include "redis_push/http/request.hpp"
+#include "redis_push/http/request_metrics.hpp"
+
+#include <functional>
+#include <string_view>
+
+namespace rpd::http {
+
+// How a held request's feed is framed on the wire; each has its sink.
+enum class transport : std::uint8_t {
+    long_poll, // the classic watch: a 200 head, newline keepalives, one final body
+    sse,       // text/event-stream: retry, events, comment keepalives
+};
+
+// What an endpoint answers through: the HTTP session serving the request.
+// An endpoint either answers at once (respond*), or holds the request open
+// on a feed, whose sink then answers. Either way exactly one answer.
+class exchange {
+public:
+    virtual const request& req() const = 0;
+
+    // The `mode` label the request is counted under (default: poll, or head
+    // for HEAD).
+    virtual void count_as(request_mode m) = 0;
+    // Every status of this request's answers becomes 200 (http.always_200:
+    // the original's clients).
+    virtual void answer_with_200() = 0;
+
+    virtual void respond(unsigned status, std::string_view body, request_result result,
+                         std::string_view content_type = "application/json") = 0;
+    // {"status":"error","error_message":"<text>"}; 405 carries Allow.
+    virtual void respond_error(unsigned status, std::string_view text, request_result result) = 0;
+    // A CORS preflight: 204 with Allow and, for an allowed origin, the
+    // Access-Control-* answers.
+    virtual void respond_preflight() = 0;
+
+    // Holds the request open: `start` gets the transport's sink and returns
+    // the handle of the feed it started on it. The session owns both; a
+    // client that leaves cancels the feed.
+    virtual void hold(transport t, const std::function<feed::handle(feed::sink&)>& start) = 0;
+
+protected:
+    ~exchange() = default;
+};
+
+// One kind of resource (tasks, health, metrics, static files; later
+// queues, mailboxes, streams): the router picks it by path.
+class endpoint {
+public:
+    virtual ~endpoint() = default;
+    virtual void serve(exchange& ex) = 0;
+};
+
+} // namespace rpd::http

@@ -1,0 +1,66 @@
+#include "redis_push/http/sse_sink.hpp"
+
+#include "redis_push/http/context.hpp"
+#include "redis_push/http/response.hpp"
+
+namespace rpd::http {
+
+namespace {
+// A comment line: EventSource ignores it, proxies see traffic.
+constexpr std::string_view keepalive_comment_chunk = "2\r\n:\n\r\n";
+constexpr std::string_view keepalive_comment = ":\n";
+} // namespace
+
+void append_sse_event(std::string& out, std::string_view type, std::string_view data) {
+    out.append("event: ").append(type).push_back('\n');
+    for (;;) {
+        const auto end = data.find_first_of("\r\n");
+        out.append("data: ").append(data.substr(0, end)).push_back('\n');
+        if (end == std::string_view::npos)
+            break;
+        const bool crlf = data[end] == '\r' && end + 1 < data.size() && data[end + 1] == '\n';
+        data.remove_prefix(end + (crlf ? 2 : 1));
+    }
+    out.push_back('\n');
+}
+
+sse_sink::~sse_sink() {
+    if (counted_)
+        --out_.metrics().sse_connections;
+}
+
+void sse_sink::opened() {
+    if (out_.streaming())
+        return;
+    std::string first = "retry: " + std::to_string(out_.live().sse_retry.count()) + "\n\n";
+    out_.begin_stream("text/event-stream", first, &out_.live().sse_keepalive,
+                      {keepalive_comment_chunk, keepalive_comment});
+    ++out_.metrics().sse_connections;
+    counted_ = true;
+}
+
+void sse_sink::event(std::string_view type, std::string_view data) {
+    if (!out_.streaming())
+        return;
+    std::string bytes;
+    bytes.reserve(type.size() + data.size() + 24);
+    append_sse_event(bytes, type, data);
+    out_.stream(bytes);
+}
+
+void sse_sink::ended(feed::end_reason reason, std::string_view value) {
+    if (!out_.streaming())
+        return answer_unopened(out_, reason, value);
+    std::string last;
+    if (!feed::is_answer(reason))
+        append_sse_event(last, "error", error_body(feed::describe(reason).error_text));
+    else if (!value.empty()) // a feed whose end carries the last state
+        append_sse_event(last, "done", value);
+    if (counted_) {
+        --out_.metrics().sse_connections;
+        counted_ = false;
+    }
+    out_.end_stream(last, result_of(reason));
+}
+
+} // namespace rpd::http

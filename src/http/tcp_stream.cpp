@@ -1,0 +1,37 @@
+#include "redis_push/http/tcp_stream.hpp"
+
+namespace rpd::http {
+
+namespace {
+class tcp_stream_impl final : public byte_stream::impl {
+public:
+    explicit tcp_stream_impl(boost::asio::ip::tcp::socket s) : socket_(std::move(s)) {}
+
+    byte_stream::executor_type executor() override { return socket_.get_executor(); }
+    void read_some(boost::asio::mutable_buffer b, byte_stream::io_handler h) override {
+        socket_.async_read_some(b, std::move(h));
+    }
+    void write_some(boost::asio::const_buffer b, byte_stream::io_handler h) override {
+        socket_.async_write_some(b, std::move(h));
+    }
+    // close() alone ends a TCP connection gracefully (FIN); a shutdown()
+    // first would only add a system call per connection.
+    void close() override {
+        boost::system::error_code ec;
+        socket_.close(ec);
+    }
+    void reset_on_close() override {
+        boost::system::error_code ec;
+        socket_.set_option(boost::asio::socket_base::linger(true, 0), ec);
+    }
+
+private:
+    boost::asio::ip::tcp::socket socket_;
+};
+} // namespace
+
+byte_stream make_tcp_stream(boost::asio::ip::tcp::socket socket) {
+    return byte_stream(std::make_unique<tcp_stream_impl>(std::move(socket)));
+}
+
+} // namespace rpd::http
