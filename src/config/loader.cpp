@@ -280,6 +280,14 @@ const std::vector<key_rule>& rules() {
          [](settings& s, const json& v, const std::string& k) {
              s.watch.timeout = std::chrono::seconds(integer_in(v, k, 0, 604800));
          }},
+        {"sse", "retry_ms",
+         [](settings& s, const json& v, const std::string& k) {
+             s.sse.retry = std::chrono::milliseconds(integer_in(v, k, 0, 3600000));
+         }},
+        {"sse", "keepalive_seconds",
+         [](settings& s, const json& v, const std::string& k) {
+             s.sse.keepalive = std::chrono::seconds(integer_in(v, k, 0, 3600));
+         }},
         {"log", "level",
          [](settings& s, const json& v, const std::string& k) {
              static const std::array<const char*, 7> levels = {"trace", "debug",    "info", "warn",

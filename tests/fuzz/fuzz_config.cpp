@@ -55,6 +55,8 @@ void check_accepted(const rpd::config::settings& s) {
           "task.max_id_length out of range");
     check(in(s.watch.keepalive, 0, 3600), "watch.keepalive_seconds out of range");
     check(in(s.watch.timeout, 0, 604800), "watch.timeout_seconds out of range");
+    check(in(s.sse.retry, 0, 3600000), "sse.retry_ms out of range");
+    check(in(s.sse.keepalive, 0, 3600), "sse.keepalive_seconds out of range");
     // The daemon compiles the pattern again (with std::regex::optimize):
     // what the loader accepted must not throw there.
     try {

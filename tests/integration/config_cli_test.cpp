@@ -52,6 +52,7 @@ TEST_F(ConfigCli, CheckConfigOfEveryKeyWithItsDefault) {
                 "db": 0, "prefix": "RA_", "subscriber_connections": 4, "connect_timeout_ms": 2000},
       "task": {"id_pattern": "^[A-Za-z0-9_]+$", "max_id_length": 32},
       "watch": {"keepalive_seconds": 10, "timeout_seconds": 0},
+      "sse": {"retry_ms": 3000, "keepalive_seconds": 15},
       "log": {"level": "info"}
     })";
     auto r = check(all);
@@ -67,7 +68,9 @@ TEST_F(ConfigCli, CheckConfigAcceptsBoundaryValues) {
           R"({"task":{"max_id_length":1024}})", R"({"watch":{"keepalive_seconds":0}})",
           R"({"watch":{"timeout_seconds":604800}})", R"({"http":{"cors_origins":["*"]}})",
           R"({"http":{"address":"::1"}})", R"({"log":{"level":"off"}})",
-          R"({"log":{"level":"trace"}})"}) {
+          R"({"log":{"level":"trace"}})", R"({"sse":{"retry_ms":0}})",
+          R"({"sse":{"retry_ms":3600000}})", R"({"sse":{"keepalive_seconds":0}})",
+          R"({"sse":{"keepalive_seconds":3600}})"}) {
         SCOPED_TRACE(c);
         auto r = check(c);
         EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -108,6 +111,13 @@ TEST_F(ConfigCli, BadConfigsAreRejectedNamingTheKey) {
         {R"({"watch":{"keepalive_seconds":-1}})", "watch.keepalive_seconds"},
         {R"({"watch":{"keepalive_seconds":3601}})", "watch.keepalive_seconds"},
         {R"({"watch":{"timeout_seconds":604801}})", "watch.timeout_seconds"},
+        {R"({"sse":{"retry_ms":-1}})", "sse.retry_ms"},
+        {R"({"sse":{"retry_ms":3600001}})", "sse.retry_ms"},
+        {R"({"sse":{"retry_ms":"3000"}})", "sse.retry_ms"},
+        {R"({"sse":{"keepalive_seconds":3601}})", "sse.keepalive_seconds"},
+        {R"({"sse":{"keepalive_seconds":1.5}})", "sse.keepalive_seconds"},
+        {R"({"sse":{"keepalive":15}})", "sse.keepalive"},
+        {R"({"sse":15})", "sse"},
         {R"({"log":{"level":"loud"}})", "log.level"},
         {R"({"log":"info"})", "log"},
         {R"({"http":[]})", "http"},
@@ -127,6 +137,25 @@ TEST_F(ConfigCli, CheckConfigOfABadFileExitsTwo) {
     EXPECT_EQ(r.exit_code, 2) << r.err;
     auto j = check("{");
     EXPECT_EQ(j.exit_code, 2) << j.err;
+    // The sse section (MODES.md 5: "validated like the core's ... exit 2 naming it").
+    for (const char* c : {R"({"sse":{"retry":1}})", R"({"sse":{"retry_ms":true}})",
+                          R"({"sse":{"keepalive_seconds":-1}})"}) {
+        SCOPED_TRACE(c);
+        auto e = check(c);
+        EXPECT_EQ(e.exit_code, 2) << e.err;
+        auto s = start(c);
+        EXPECT_FALSE(s.timed_out) << "the daemon started with " << c;
+        EXPECT_EQ(s.exit_code, 2) << s.err;
+        EXPECT_TRUE(contains(s.err, "sse.")) << s.err;
+    }
+}
+
+TEST_F(ConfigCli, ShippedPushJsonIsValid) {
+    // config/push.json lists every key with its default and is installed by
+    // the package: it must load with the daemon it ships with.
+    auto r = run_command({daemon_binary(), "--config",
+                          std::string(RPD_SOURCE_DIR) + "/config/push.json", "--check-config"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
 TEST_F(ConfigCli, ErrorMessageIsOneLineNamingKeyAndProblem) {
@@ -203,6 +232,7 @@ TEST(ConfigRuntime, EveryKeyExplicitlyAtDefaultsStarts) {
           {"connect_timeout_ms", 2000}}},
         {"task", {{"id_pattern", "^[A-Za-z0-9_]+$"}, {"max_id_length", 32}}},
         {"watch", {{"keepalive_seconds", 10}, {"timeout_seconds", 0}}},
+        {"sse", {{"retry_ms", 3000}, {"keepalive_seconds", 15}}},
         {"log", {{"level", "info"}}},
     };
     daemon_process d(redis.port(), cfg);

@@ -71,15 +71,18 @@ TEST(ConfigDefaults, EmptyObjectGivesTheDocumentedDefaults) {
     EXPECT_EQ(s.task.signature_bytes, 16u);
     EXPECT_EQ(s.watch.keepalive, std::chrono::seconds(10));
     EXPECT_EQ(s.watch.timeout, std::chrono::seconds(0));
+    EXPECT_EQ(s.sse.retry, std::chrono::milliseconds(3000));
+    EXPECT_EQ(s.sse.keepalive, std::chrono::seconds(15));
     EXPECT_EQ(s.log.level, "info");
 }
 
 TEST(ConfigDefaults, EmptySectionsKeepTheDefaults) {
-    const settings s = parse(R"({"http":{},"redis":{},"task":{},"watch":{},"log":{}})");
+    const settings s = parse(R"({"http":{},"redis":{},"task":{},"watch":{},"sse":{},"log":{}})");
     EXPECT_EQ(s.http.port, 8888);
     EXPECT_EQ(s.redis.port, 6379);
     EXPECT_EQ(s.task.max_id_length, 32u);
     EXPECT_EQ(s.watch.keepalive, std::chrono::seconds(10));
+    EXPECT_EQ(s.sse, rpd::config::sse_settings{});
     EXPECT_EQ(s.log.level, "info");
 }
 
@@ -123,6 +126,10 @@ TEST(ConfigKeys, EveryKeyAcceptsAValidValue) {
             "keepalive_seconds": 0,
             "timeout_seconds": 120
         },
+        "sse": {
+            "retry_ms": 250,
+            "keepalive_seconds": 0
+        },
         "log": {
             "level": "debug"
         }
@@ -150,6 +157,8 @@ TEST(ConfigKeys, EveryKeyAcceptsAValidValue) {
     EXPECT_EQ(s.task.max_id_length, 64u);
     EXPECT_EQ(s.watch.keepalive, std::chrono::seconds(0));
     EXPECT_EQ(s.watch.timeout, std::chrono::seconds(120));
+    EXPECT_EQ(s.sse.retry, std::chrono::milliseconds(250));
+    EXPECT_EQ(s.sse.keepalive, std::chrono::seconds(0));
     EXPECT_EQ(s.log.level, "debug");
 }
 
@@ -201,6 +210,9 @@ const ranged_key ranged_keys[] = {
     {"task", "max_id_length", 1, 1024},
     {"watch", "keepalive_seconds", 0, 3600},
     {"watch", "timeout_seconds", 0, 604800},
+    // MODES.md 6 ("Config").
+    {"sse", "retry_ms", 0, 3600000},
+    {"sse", "keepalive_seconds", 0, 3600},
 };
 
 class ConfigRange : public ::testing::TestWithParam<ranged_key> {};
@@ -273,6 +285,10 @@ TEST_P(ConfigRange, TheValueIsStoredExactly) {
         got = s.watch.keepalive.count();
     else if (key == "watch.timeout_seconds")
         got = s.watch.timeout.count();
+    else if (key == "sse.retry_ms")
+        got = s.sse.retry.count();
+    else if (key == "sse.keepalive_seconds")
+        got = s.sse.keepalive.count();
     EXPECT_EQ(got, mid) << key;
 }
 
@@ -374,6 +390,21 @@ TEST(ConfigStructure, UnknownKeyInAKnownSection) {
 TEST(ConfigStructure, KeyOfAnotherSectionIsUnknown) {
     EXPECT_EQ(error_of(R"({"http":{"host":"x"}})"), "http.host: unknown key");
     EXPECT_EQ(error_of(R"({"watch":{"level":"info"}})"), "watch.level: unknown key");
+    // watch.timeout_seconds exists; an SSE stream has no time-out of its own.
+    EXPECT_EQ(error_of(R"({"sse":{"timeout_seconds":1}})"), "sse.timeout_seconds: unknown key");
+}
+
+TEST(ConfigStructure, UnknownSseKeys) {
+    EXPECT_EQ(error_of(R"({"sse":{"retry":3000}})"), "sse.retry: unknown key");
+    EXPECT_EQ(error_of(R"({"sse":{"keepalive":15}})"), "sse.keepalive: unknown key");
+    EXPECT_EQ(error_of(R"({"sse":{"Retry_ms":1}})"), "sse.Retry_ms: unknown key");
+}
+
+TEST(ConfigKeys, SseKeysAreIndependentOfTheWatchKeys) {
+    const settings s = parse(R"({"watch":{"keepalive_seconds":3},"sse":{"keepalive_seconds":7}})");
+    EXPECT_EQ(s.watch.keepalive, std::chrono::seconds(3));
+    EXPECT_EQ(s.sse.keepalive, std::chrono::seconds(7));
+    EXPECT_EQ(s.sse.retry, std::chrono::milliseconds(3000)) << "an unset key keeps its default";
 }
 
 TEST(ConfigStructure, UnknownSection) {
@@ -383,7 +414,7 @@ TEST(ConfigStructure, UnknownSection) {
 }
 
 TEST(ConfigStructure, SectionNotAnObject) {
-    for (const char* section : {"http", "redis", "task", "watch", "log"}) {
+    for (const char* section : {"http", "redis", "task", "watch", "sse", "log"}) {
         for (const char* bad : {"1", "\"x\"", "[]", "null", "true"}) {
             const std::string msg = error_of(std::string("{\"") + section + "\":" + bad + "}");
             EXPECT_TRUE(starts_with(msg, std::string(section) + ": ")) << bad << " -> " << msg;

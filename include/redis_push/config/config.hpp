@@ -61,6 +61,14 @@ struct watch_settings {
     bool operator==(const watch_settings&) const = default;
 };
 
+// Server-sent events (MODES.md 3 and 6): read at start only.
+struct sse_settings {
+    std::chrono::milliseconds retry{3000}; // the `retry:` field sent first
+    std::chrono::seconds keepalive{15};    // `:` comment interval; zero disables
+
+    bool operator==(const sse_settings&) const = default;
+};
+
 struct log_settings {
     std::string level = "info";
     std::string file; // empty: stderr
@@ -73,6 +81,7 @@ struct settings {
     redis_settings redis;
     task_settings task;
     watch_settings watch;
+    sse_settings sse;
     log_settings log;
 };
 
