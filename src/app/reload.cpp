@@ -55,11 +55,21 @@ void server::reload() {
                      fresh.watch.keepalive.count());
     }
 
+    if (!(fresh.sse == old.sse)) {
+        settings_.sse = fresh.sse;
+        http_.live.sse_keepalive = fresh.sse.keepalive;
+        http_.live.sse_retry = fresh.sse.retry;
+        spdlog::info("sse: keepalive_seconds {} -> {}, retry_ms {} -> {}",
+                     old.sse.keepalive.count(), fresh.sse.keepalive.count(),
+                     old.sse.retry.count(), fresh.sse.retry.count());
+    }
+
     // What is left different needs a restart.
     config::settings rest = fresh;
     rest.log = settings_.log;
     rest.http.cors_origins = settings_.http.cors_origins;
     rest.watch.keepalive = settings_.watch.keepalive;
+    rest.sse = settings_.sse;
     const auto restart_needed = [](const char* section) {
         spdlog::warn("SIGHUP: {}.* settings changed; they take effect after a restart", section);
     };

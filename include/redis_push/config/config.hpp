@@ -61,7 +61,7 @@ struct watch_settings {
     bool operator==(const watch_settings&) const = default;
 };
 
-// Server-sent events (MODES.md 3 and 6): read at start only.
+// Server-sent events (MODES.md 3 and 6); SIGHUP applies both to running streams.
 struct sse_settings {
     std::chrono::milliseconds retry{3000}; // the `retry:` field sent first
     std::chrono::seconds keepalive{15};    // `:` comment interval; zero disables
