@@ -4,6 +4,8 @@
 
 #include "redis_push/http/session.hpp"
 
+#include <boost/asio/post.hpp>
+
 namespace rpd::http {
 
 response_head session::make_head(unsigned status) const {
@@ -25,7 +27,15 @@ void session::answer_done(request_result result) {
     // its handle is left to drop.
     const auto keep = std::move(hold_self_);
     feed_.reset();
-    flush();
+    if (output_.has_queued() || output_.writing())
+        return flush();
+    // Nothing left to write (a close-delimited stream whose end adds no
+    // byte): go on as a finished write would, but not from inside the
+    // sink that is calling us.
+    boost::asio::post(stream_.get_executor(), [self = shared_from_this()] {
+        if (self->state_ != state::closed && self->response_done_ && !self->output_.writing())
+            self->after_response();
+    });
 }
 
 void session::respond(unsigned status, std::string_view body, request_result result,
