@@ -18,7 +18,7 @@ struct named final : http::endpoint {
     void serve(http::exchange&) override {}
 };
 
-TEST(Router, ExactBeforePrefixLongestPrefixFirstElseFallback) {
+TEST(PathRouter, ExactBeforePrefixLongestPrefixFirstElseFallback) {
     named exact, short_prefix, long_prefix, fallback;
     http::router r;
     r.add_prefix("/a/", short_prefix);
