@@ -108,7 +108,8 @@ void session::on_head(const boost::system::error_code& ec) {
     always_200_ = false;
     cors_origin_.clear();
     request_ = {};
-    state_ = state::handling;
+    // The state stays `reading` until the request (body included) is in:
+    // the request deadline still closes a client that stops half-way.
     if (ec)
         return reject(ec);
     const auto& req = parser_->get();
@@ -139,6 +140,7 @@ void session::on_head(const boost::system::error_code& ec) {
 
 void session::reject(const boost::system::error_code& ec) {
     namespace bhttp = boost::beast::http;
+    state_ = state::handling;
     parser_.reset();
     deadline_.clear();
     keep_alive_ = false;
