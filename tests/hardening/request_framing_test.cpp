@@ -158,7 +158,7 @@ TEST_F(RequestFraming, MissingCrlfAfterChunkDataIs400) {
 TEST_F(RequestFraming, InvalidChunkExtensionIs400) {
     // chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ), the
     // name a token, the value a token or a quoted-string.
-    for (const std::string& ext : {";"s, ";=v"s, ";a=\"unterminated"s, ";a\x01"s, ";a=b c"s}) {
+    for (const std::string& ext : {";"s, ";=v"s, ";a\x01"s, ";a=b c"s}) {
         expect_rejected_unacted(
             "chunk extension `" + ext + "`",
             kHead + "Transfer-Encoding: chunked\r\n\r\n3" + ext + "\r\nabc\r\n0\r\n\r\n", 5000ms);
@@ -222,6 +222,17 @@ TEST_F(RequestFramingIncomplete, BodyShorterThanContentLengthIsNeverActedOn) {
     // answer an error before it closes, so a 408 is accepted as well.
     expect_rejected_unacted("Content-Length 10, 3 bytes sent",
                             kHead + "Content-Length: 10\r\n\r\nabc", 15000ms, true);
+}
+
+// Beast's chunk parser (Boost 1.81) looks for the closing quote of a
+// quoted-string chunk extension past the end of the line, so an unterminated
+// one reads as an incomplete message, not an invalid one: it is never acted
+// on, and the request deadline closes it (docs/protocol.md, request framing).
+TEST_F(RequestFramingIncomplete, UnterminatedQuotedChunkExtensionIsNeverActedOn) {
+    expect_rejected_unacted(
+        "chunk extension `;a=\"unterminated`",
+        kHead + "Transfer-Encoding: chunked\r\n\r\n3;a=\"unterminated\r\nabc\r\n0\r\n\r\n",
+        15000ms, true);
 }
 
 TEST_F(RequestFramingIncomplete, UnfinishedChunkedBodyIsNeverActedOn) {
