@@ -36,6 +36,7 @@ session::session(byte_stream stream, context& ctx)
 
 session::~session() {
     feed_.reset();
+    sink_.reset(); // before the members it reports to (the gauges) go
     --ctx_.metrics.connections_open;
 }
 

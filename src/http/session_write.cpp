@@ -103,7 +103,8 @@ void session::close() {
     state_ = state::closed;
     deadline_.cancel();
     feed_.reset(); // the client is gone: the feed is cancelled, tells nobody
-    sink_.reset();
+    // The sink stays until we go: close() may run inside one of its calls
+    // (a slow client dropped while an event is queued).
     parser_.reset();
     session_base::hook.unlink();
     stream_.close();

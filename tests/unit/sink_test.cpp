@@ -51,6 +51,8 @@ protected:
         ctx->routes.add_exact("/sse", endpoint);
         ctx->routes.add_exact("/poll", endpoint);
         test_stream server(ioc);
+        if (write_size > 0)
+            server.write_size(write_size);
         client.connect(server);
         auto s = std::make_shared<http::session>(rpd::testing::make_test_stream(std::move(server)),
                                                  *ctx);
@@ -83,6 +85,7 @@ protected:
 
     boost::asio::io_context ioc;
     rpd::config::settings settings;
+    std::size_t write_size = 0; // bytes per write_some of the session; 0 = no limit
     holding_endpoint endpoint;
     std::unique_ptr<http::context> ctx;
     test_stream client{ioc};
@@ -207,6 +210,32 @@ TEST_F(Sinks, AbortCancelsAFeedNotYetOpen) {
     session.lock()->abort();
     settle();
     EXPECT_TRUE(source->cancelled);
+}
+
+// A client that takes its bytes one at a time while events pile up behind
+// them is dropped from inside the sink's own call: the sink must survive
+// that call and the feed be cancelled.
+class SlowSinks : public Sinks {
+protected:
+    void SetUp() override {
+        write_size = 1;
+        settings.http.max_output_bytes = 64;
+        Sinks::SetUp();
+    }
+};
+
+TEST_F(SlowSinks, DroppedFromInsideAnEvent) {
+    send("GET /sse HTTP/1.1\r\n\r\n");
+    sink().opened(); // the head's write is now in flight, a byte at a time
+    ioc.restart();
+    ioc.run_one(); // one byte taken: a partial write, the client is stalled
+    auto source = endpoint.last;
+    sink().event("update", std::string(100, 'x'));
+    EXPECT_TRUE(source->cancelled);
+    settle();
+    EXPECT_TRUE(session.expired());
+    EXPECT_EQ(ctx->metrics.slow_clients_dropped, 1u);
+    EXPECT_EQ(ctx->metrics.sse_connections, 0u);
 }
 
 } // namespace
