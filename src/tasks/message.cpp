@@ -126,6 +126,7 @@ channel_message classify_message(std::string_view payload) {
         return m;
     if (r.status == "update" || r.status == "done") {
         m.type = r.has_data ? channel_message::kind::deliver : channel_message::kind::reread;
+        m.done = r.status == "done";
     } else if (r.status == "kill") {
         m.type = channel_message::kind::kill;
         if (r.src_is_string) {
