@@ -1,5 +1,8 @@
 #include "redis_push/tasks/task_service.hpp"
 
+#include "redis_push/tasks/poll_source.hpp"
+
+#include <memory>
 #include <vector>
 
 namespace rpd::tasks {
@@ -26,13 +29,18 @@ std::string task_service::channel(std::string_view id) const {
     return name;
 }
 
-std::shared_ptr<watch> task_service::start_watch(std::string_view id, watch_observer& observer) {
-    auto w = std::make_shared<watch>(*this, id, observer);
-    w->start();
-    return w;
+feed::handle task_service::poll(std::string_view id, feed::sink& sink) {
+    return start_poll(commands_, data_key(id), sink);
 }
 
-// Finishing a watch usually destroys it (its session lets go), which
+feed::handle task_service::start_watch(std::string_view id, feed::sink& sink,
+                                       watch_options options) {
+    auto w = std::make_shared<watch>(*this, id, sink, options);
+    w->start();
+    return feed::handle(std::move(w));
+}
+
+// Ending a watch usually destroys it (its sink drops the handle), which
 // unlinks it from the list: walk a snapshot of owning pointers instead.
 template <class Fn> void task_service::for_each_watch(Fn fn) {
     std::vector<std::shared_ptr<watch>> snapshot;
@@ -49,7 +57,7 @@ void task_service::recheck_all() {
 
 void task_service::shutdown() {
     shutting_down_ = true;
-    for_each_watch([](watch& w) { w.finish(outcome::shutting_down); });
+    for_each_watch([](watch& w) { w.shut_down(); });
 }
 
 } // namespace rpd::tasks
