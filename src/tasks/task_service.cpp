@@ -1,7 +1,8 @@
 #include "redis_push/tasks/task_service.hpp"
 
-#include "redis_push/tasks/poll.hpp"
+#include "redis_push/tasks/poll_source.hpp"
 
+#include <memory>
 #include <vector>
 
 namespace rpd::tasks {
@@ -29,9 +30,7 @@ std::string task_service::channel(std::string_view id) const {
 }
 
 feed::handle task_service::poll(std::string_view id, feed::sink& sink) {
-    auto p = std::make_shared<tasks::poll>(sink);
-    p->start(*this, id);
-    return feed::handle(std::move(p));
+    return start_poll(commands_, data_key(id), sink);
 }
 
 feed::handle task_service::start_watch(std::string_view id, feed::sink& sink,
@@ -41,7 +40,7 @@ feed::handle task_service::start_watch(std::string_view id, feed::sink& sink,
     return feed::handle(std::move(w));
 }
 
-// Finishing a watch usually destroys it (its session lets go), which
+// Ending a watch usually destroys it (its sink drops the handle), which
 // unlinks it from the list: walk a snapshot of owning pointers instead.
 template <class Fn> void task_service::for_each_watch(Fn fn) {
     std::vector<std::shared_ptr<watch>> snapshot;
@@ -58,7 +57,7 @@ void task_service::recheck_all() {
 
 void task_service::shutdown() {
     shutting_down_ = true;
-    for_each_watch([](watch& w) { w.finish(feed::end_reason::shutting_down); });
+    for_each_watch([](watch& w) { w.shut_down(); });
 }
 
 } // namespace rpd::tasks

@@ -44,6 +44,7 @@ channel_message expected_message(const json& doc) {
     if (text == "update" || text == "done") {
         const auto data = doc.find("data");
         m.type = (data != doc.end() && !data->is_null()) ? kind::deliver : kind::reread;
+        m.done = text == "done";
     } else if (text == "kill") {
         m.type = kind::kill;
         const auto src = doc.find("src");
@@ -77,11 +78,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         check(info.done == done, "inspect_value: done differs from the document", input);
         const channel_message want = expected_message(doc);
         check(got.type == want.type, "classify_message: kind differs from the document", input);
+        check(got.done == want.done, "classify_message: done differs", input);
         check(got.has_src == want.has_src, "classify_message: has_src differs", input);
         check(got.src == want.src, "classify_message: src differs", input);
     } else {
-        check(got.type == kind::ignore && !got.has_src && !info.done, "not JSON but not ignored",
-              input);
+        check(got.type == kind::ignore && !got.has_src && !got.done && !info.done,
+              "not JSON but not ignored", input);
     }
     check(got.has_src == (got.type == kind::kill && got.has_src), "has_src without kill", input);
 

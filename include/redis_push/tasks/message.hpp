@@ -14,7 +14,9 @@ struct channel_message {
         kill,    // a watch somewhere announced itself
     };
     kind type = kind::ignore;
-    bool done = false;    // deliver/reread: the status is "done" (else "update")
+    // deliver/reread only: the status is "done" rather than "update"; a
+    // streaming watch names its event after it.
+    bool done = false;
     bool has_src = false; // kill only: "src" present and a string
     std::string src;
 };

@@ -9,9 +9,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/intrusive/list.hpp>
 
+#include <array>
 #include <chrono>
-#include <functional>
-#include <memory>
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -22,28 +22,43 @@ struct task_settings {
     std::chrono::seconds watch_timeout{0}; // zero: no limit
 };
 
-// The task protocol on top of the Redis layer: polls, and the watches it
-// keeps track of (for re-checks after a reconnect and for shutdown).
+// The task protocol on top of the Redis layer: polls and watches as feeds,
+// and the list of live watches (for re-checks after a reconnect and for
+// shutdown).
 class task_service {
 public:
     task_service(boost::asio::io_context& ioc, redis::command_connection& commands,
                  redis::subscriber_pool& subscribers, task_settings settings);
     ~task_service();
+    task_service(const task_service&) = delete;
+    task_service& operator=(const task_service&) = delete;
 
-    // One GET of the data key, as a feed that ends once on `sink` (found
-    // with the value, not_found or unavailable), never inside this call.
+    // A poll as a feed: exactly one sink.ended(found, value) /
+    // ended(not_found) / ended(unavailable), posted (never inside this
+    // call); destroying the handle drops the reply.
     feed::handle poll(std::string_view id, feed::sink& sink);
-
-    // Starts a watch feeding `sink`; the handle owns it.
+    // Starts a watch feeding `sink`; the handle owns it (destroying it = the
+    // client left: everything is released at once and nobody is told).
     feed::handle start_watch(std::string_view id, feed::sink& sink, watch_options options = {});
 
     // Every waiting watch re-reads its data key (after a reconnect).
     void recheck_all();
-    // Ends every live watch with the shutdown error.
+    // Every live watch ends with end_reason::shutting_down, and so does
+    // every watch started from now on.
     void shutdown();
     bool shutting_down() const { return shutting_down_; }
 
     std::size_t active_watches() const { return watches_.size(); }
+
+private:
+    friend class watch;
+
+    using watch_list = boost::intrusive::list<
+        watch,
+        boost::intrusive::member_hook<watch, decltype(watch::registry_hook), &watch::registry_hook>,
+        boost::intrusive::constant_time_size<false>>;
+
+    template <class Fn> void for_each_watch(Fn fn);
 
     // Used by watch.
     boost::asio::io_context& io() { return ioc_; }
@@ -54,14 +69,6 @@ public:
     std::string channel(std::string_view id) const;
     std::array<char, 36> new_uuid() { return uuids_.next(); }
     void track(watch& w) { watches_.push_back(w); }
-
-private:
-    using watch_list = boost::intrusive::list<
-        watch,
-        boost::intrusive::member_hook<watch, decltype(watch::registry_hook), &watch::registry_hook>,
-        boost::intrusive::constant_time_size<false>>;
-
-    template <class Fn> void for_each_watch(Fn fn);
 
     boost::asio::io_context& ioc_;
     redis::command_connection& commands_;
