@@ -90,7 +90,8 @@ void session::on_bytes(const boost::system::error_code& ec, std::size_t n) {
 void session::read_head() {
     first_request_ = false;
     deadline_.set_in(ctx_.http.request_timeout, shared_from_this()); // from the first byte
-    parser_.emplace();
+    // On the heap and only while a request is read: a held feed keeps none.
+    parser_ = std::make_unique<request_parser>();
     parser_->header_limit(ctx_.http.max_header_bytes);
     boost::beast::http::async_read_header(
         stream_, buffer_, *parser_,
@@ -108,7 +109,6 @@ void session::on_head(const boost::system::error_code& ec) {
     head_only_ = false;
     always_200_ = false;
     cors_origin_.clear();
-    request_ = {};
     // The state stays `reading` until the request (body included) is in:
     // the request deadline still closes a client that stops half-way.
     if (ec)
@@ -163,18 +163,23 @@ void session::on_request() {
         if (ctx_.live.cors.allows(origin))
             cors_origin_.assign(origin.data(), origin.size());
     }
-    request_ = make_request(method_of(req.method()), req.target(), &req.base());
-    dispatch();
+    const request r = make_request(method_of(req.method()), req.target(), &req.base());
+    dispatch(r);
 }
 
-void session::dispatch() {
-    head_only_ = request_.verb == method::head;
+void session::dispatch(const request& r) {
+    head_only_ = r.verb == method::head;
     mode_ = head_only_ ? request_mode::head : request_mode::poll;
     state_ = state::handling;
-    if (endpoint* e = ctx_.routes.resolve(request_.path))
-        return e->serve(*this);
-    mode_ = request_mode::other;
-    respond_error(404, "Not Found", request_result::unknown_path);
+    endpoint* e = ctx_.routes.resolve(r.path);
+    if (e == nullptr) {
+        mode_ = request_mode::other;
+        return respond_error(404, "Not Found", request_result::unknown_path);
+    }
+    // The request's views live in the parser: valid while serve() runs.
+    request_ = &r;
+    e->serve(*this);
+    request_ = nullptr;
 }
 
 } // namespace rpd::http

@@ -65,7 +65,7 @@ void session::respond_preflight() {
     head.preflight = true;
     if (!cors_origin_.empty()) // a view into the parser: used before it goes
         head.cors_request_headers =
-            request_.header(boost::beast::http::field::access_control_request_headers);
+            request_->header(boost::beast::http::field::access_control_request_headers);
     append_head(output_.queued(), head);
     answer_done(request_result::ok);
 }
@@ -80,7 +80,7 @@ void session::hold(transport t, const std::function<feed::handle(feed::sink&)>& 
     feed_ = start(*sink_);
     // The request's views (the id in the target) are not needed any more.
     parser_.reset();
-    request_ = {};
+    request_ = nullptr;
     if (buffer_.size() == 0)
         buffer_.shrink_to_fit(); // give back the request's read buffer
     start_probe(probe_chunk);

@@ -23,8 +23,8 @@ struct live_settings {
 // registered into `routes` by the wiring (app/endpoints.cpp).
 struct context {
     explicit context(const config::settings& s)
-        : http(s.http),
-          live{cors_policy(s.http.cors_origins), s.watch.keepalive, s.sse.keepalive, s.sse.retry} {}
+        : http(s.http), live{cors_policy(s.http.cors_origins), s.watch.keepalive, s.sse.keepalive,
+                             s.sse.retry} {}
 
     const config::http_settings& http;
     live_settings live;

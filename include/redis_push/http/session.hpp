@@ -47,7 +47,7 @@ public:
     void abort() override { close(); }
 
     // exchange
-    const request& req() const override { return request_; }
+    const request& req() const override { return *request_; }
     void count_as(request_mode m) override { mode_ = m; }
     void answer_with_200() override { always_200_ = true; }
     void respond(unsigned status, std::string_view body, request_result result,
@@ -92,7 +92,7 @@ private:
     void on_head(const boost::system::error_code& ec);
     void reject(const boost::system::error_code& ec);
     void on_request();
-    void dispatch();
+    void dispatch(const request& r);
 
     // session_answer.cpp
     response_head make_head(unsigned status) const;
@@ -114,7 +114,8 @@ private:
     context& ctx_;
     lazy_deadline deadline_;
     boost::beast::flat_buffer buffer_;
-    std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+    using request_parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+    std::unique_ptr<request_parser> parser_;
     output_queue output_;
     std::unique_ptr<transport_sink> sink_; // while a feed is held (and until the next request)
     feed::handle feed_;
@@ -123,7 +124,7 @@ private:
     keepalive_bytes keepalive_;
 
     // The request being answered.
-    request request_;
+    const request* request_ = nullptr; // while an endpoint's serve() runs
     std::string cors_origin_;
     request_mode mode_ = request_mode::other;
     state state_ = state::reading;
