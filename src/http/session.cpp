@@ -67,9 +67,7 @@ void session::start_probe(std::size_t chunk) {
     if (probing_ || state_ == state::closed || buffer_.size() > 0)
         return;
     probing_ = true;
-    stream_.async_read_some(buffer_.prepare(chunk),
-                            [self = shared_from_this()](const boost::system::error_code& ec,
-                                                        std::size_t n) { self->on_bytes(ec, n); });
+    stream_.read_some_into(buffer_.prepare(chunk), shared_from_this());
 }
 
 void session::on_bytes(const boost::system::error_code& ec, std::size_t n) {

@@ -22,11 +22,7 @@ void session::flush() {
 }
 
 void session::write_some(std::string_view bytes) {
-    stream_.async_write_some(
-        boost::asio::buffer(bytes.data(), bytes.size()),
-        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-            self->on_write_some(ec, n);
-        });
+    stream_.write_some_from(boost::asio::buffer(bytes.data(), bytes.size()), shared_from_this());
 }
 
 void session::on_write_some(const boost::system::error_code& ec, std::size_t n) {

@@ -14,6 +14,16 @@ public:
     void write_some(boost::asio::const_buffer b, byte_stream::io_handler h) override {
         socket_.async_write_some(b, std::move(h));
     }
+    void read_some(boost::asio::mutable_buffer b,
+                   std::shared_ptr<byte_stream::receiver> r) override {
+        socket_.async_read_some(b, [r = std::move(r)](const boost::system::error_code& ec,
+                                                      std::size_t n) { r->on_read(ec, n); });
+    }
+    void write_some(boost::asio::const_buffer b,
+                    std::shared_ptr<byte_stream::receiver> r) override {
+        socket_.async_write_some(b, [r = std::move(r)](const boost::system::error_code& ec,
+                                                       std::size_t n) { r->on_written(ec, n); });
+    }
     // close() alone ends a TCP connection gracefully (FIN); a shutdown()
     // first would only add a system call per connection.
     void close() override {

@@ -21,6 +21,16 @@ public:
     void write_some(boost::asio::const_buffer b, http::byte_stream::io_handler h) override {
         stream_.async_write_some(b, std::move(h));
     }
+    void read_some(boost::asio::mutable_buffer b,
+                   std::shared_ptr<http::byte_stream::receiver> r) override {
+        stream_.async_read_some(b, [r = std::move(r)](const boost::system::error_code& ec,
+                                                      std::size_t n) { r->on_read(ec, n); });
+    }
+    void write_some(boost::asio::const_buffer b,
+                    std::shared_ptr<http::byte_stream::receiver> r) override {
+        stream_.async_write_some(b, [r = std::move(r)](const boost::system::error_code& ec,
+                                                       std::size_t n) { r->on_written(ec, n); });
+    }
     void close() override { stream_.close(); }
     void reset_on_close() override {}
 

@@ -22,12 +22,27 @@ public:
     using io_handler =
         boost::asio::any_completion_handler<void(boost::system::error_code, std::size_t)>;
 
+    // The owner's own reads and writes report here rather than through an
+    // erased handler: a held connection's pending read then costs what a
+    // plain socket read costs (an erased handler's operation is allocated
+    // through it, bigger, with a heap-allocated executor besides).
+    class receiver {
+    public:
+        virtual void on_read(const boost::system::error_code& ec, std::size_t n) = 0;
+        virtual void on_written(const boost::system::error_code& ec, std::size_t n) = 0;
+
+    protected:
+        ~receiver() = default;
+    };
+
     class impl {
     public:
         virtual ~impl() = default;
         virtual executor_type executor() = 0;
         virtual void read_some(boost::asio::mutable_buffer b, io_handler h) = 0;
         virtual void write_some(boost::asio::const_buffer b, io_handler h) = 0;
+        virtual void read_some(boost::asio::mutable_buffer b, std::shared_ptr<receiver> r) = 0;
+        virtual void write_some(boost::asio::const_buffer b, std::shared_ptr<receiver> r) = 0;
         // A graceful close (FIN); never throws.
         virtual void close() = 0;
         // Makes the close a reset, so the kernel frees what a client that
@@ -46,6 +61,13 @@ public:
     template <class ConstBuffers, class Handler>
     void async_write_some(const ConstBuffers& buffers, Handler&& handler) {
         impl_->write_some(first_const(buffers), io_handler(std::forward<Handler>(handler)));
+    }
+
+    void read_some_into(boost::asio::mutable_buffer b, std::shared_ptr<receiver> r) {
+        impl_->read_some(b, std::move(r));
+    }
+    void write_some_from(boost::asio::const_buffer b, std::shared_ptr<receiver> r) {
+        impl_->write_some(b, std::move(r));
     }
 
     void close() { impl_->close(); }

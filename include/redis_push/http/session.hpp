@@ -35,6 +35,7 @@ namespace rpd::http {
 // (exchange, held_response), session_write.cpp writes with the slow-client
 // rules, keeps the deadlines and tears down.
 class session final : public session_base,
+                      public byte_stream::receiver,
                       public exchange,
                       public held_response,
                       public std::enable_shared_from_this<session> {
@@ -64,6 +65,12 @@ public:
     void end_stream(std::string_view last_bytes, request_result result) override;
     request_metrics& metrics() override { return ctx_.metrics; }
     const live_settings& live() const override { return ctx_.live; }
+
+    // byte_stream::receiver: the probe read and every write
+    void on_read(const boost::system::error_code& ec, std::size_t n) override { on_bytes(ec, n); }
+    void on_written(const boost::system::error_code& ec, std::size_t n) override {
+        on_write_some(ec, n);
+    }
 
     // lazy_deadline's owner
     lazy_deadline& deadline() { return deadline_; }
