@@ -4,7 +4,6 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
-#include <array>
 #include <memory>
 
 namespace rpd::redis {
@@ -41,12 +40,11 @@ command_connection::command_connection(boost::asio::io_context& ioc, endpoint ep
                                         [this] { sent_.clear(); }}),
       timeout_timer_(ioc) {}
 
-void command_connection::send(int argc, const char** argv, const size_t* lens,
-                              std::unique_ptr<detail::pending_command> pending) {
+void command_connection::send(const argv& args, std::unique_ptr<detail::pending_command> pending) {
     redisAsyncContext* ctx = connection_.context();
     pending->owner = this;
-    if (ctx != nullptr && redisAsyncCommandArgv(ctx, &command_connection::on_reply, pending.get(),
-                                                argc, argv, lens) == REDIS_OK) {
+    if (ctx != nullptr &&
+        async_command(ctx, &command_connection::on_reply, pending.get(), args) == REDIS_OK) {
         pending.release(); // hiredis holds it until on_reply
         sent_.push_back(clock::now());
         if (!timeout_armed_)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "redis_push/redis/argv.hpp"
 #include "redis_push/redis/connection.hpp"
 
 #include <chrono>
@@ -84,20 +85,16 @@ public:
     // handler runs at once (posted, never inside the caller) with
     // kind::unavailable.
     template <class Handler> void get(std::string_view key, Handler&& handler) {
-        const char* argv[] = {"GET", key.data()};
-        const size_t lens[] = {3, key.size()};
-        send(2, argv, lens, detail::make_pending(std::forward<Handler>(handler)));
+        send(argv{"GET", key}, detail::make_pending(std::forward<Handler>(handler)));
     }
     template <class Handler>
     void publish(std::string_view channel, std::string_view message, Handler&& handler) {
-        const char* argv[] = {"PUBLISH", channel.data(), message.data()};
-        const size_t lens[] = {7, channel.size(), message.size()};
-        send(3, argv, lens, detail::make_pending(std::forward<Handler>(handler)));
+        send(argv{"PUBLISH", channel, message},
+             detail::make_pending(std::forward<Handler>(handler)));
     }
 
 private:
-    void send(int argc, const char** argv, const size_t* lens,
-              std::unique_ptr<detail::pending_command> pending);
+    void send(const argv& args, std::unique_ptr<detail::pending_command> pending);
     static void on_reply(struct redisAsyncContext* ctx, void* reply, void* privdata);
     using clock = std::chrono::steady_clock;
 
