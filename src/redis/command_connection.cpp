@@ -14,7 +14,7 @@ constexpr std::chrono::milliseconds recheck_delay{20};
 
 command_connection::command_connection(boost::asio::io_context& ioc, endpoint ep)
     : ioc_(ioc), command_timeout_(ep.command_timeout),
-      connection_(ioc, std::move(ep), "command", connection::probe_kind::ping, {},
+      connection_(ioc, std::move(ep), "command", std::make_unique<ping_probe>(),
                   connection::callbacks{[this] {
                                             if (on_ready_)
                                                 on_ready_();

@@ -23,10 +23,10 @@ std::string error_text(const redisAsyncContext* ctx) {
 } // namespace
 
 connection::connection(boost::asio::io_context& ioc, endpoint ep, std::string role,
-                       probe_kind probe, std::string probe_channel, callbacks cb)
-    : ioc_(ioc), endpoint_(std::move(ep)), role_(std::move(role)), probe_kind_(probe),
-      probe_channel_(std::move(probe_channel)), callbacks_(std::move(cb)), deadline_timer_(ioc),
-      health_timer_(ioc), backoff_(backoff_initial, backoff_cap),
+                       std::unique_ptr<health_probe> probe, callbacks cb)
+    : ioc_(ioc), endpoint_(std::move(ep)), role_(std::move(role)), probe_(std::move(probe)),
+      callbacks_(std::move(cb)), deadline_timer_(ioc), health_timer_(ioc),
+      backoff_(backoff_initial, backoff_cap),
       random_(static_cast<unsigned>(std::random_device{}())) {}
 
 connection::~connection() {
@@ -173,8 +173,8 @@ void connection::become_ready() {
     spdlog::info("redis {}: connected to {}", role_, describe());
     // Probe at once: for subscribers this also puts hiredis into subscribed
     // mode before any task channel is (un)subscribed.
-    send_probe();
-    arm_health_timer();
+    if (send_probe())
+        arm_health_timer();
     if (callbacks_.on_ready)
         callbacks_.on_ready();
 }
@@ -249,15 +249,13 @@ void connection::on_health_tick() {
     arm_health_timer();
 }
 
-void connection::send_probe() {
-    if (probe_kind_ == probe_kind::ping) {
-        redisAsyncCommand(context_, &connection::on_probe_reply_cb, this, "PING");
-    } else {
-        async_command(context_, &connection::on_probe_reply_cb, this,
-                      argv{"SUBSCRIBE", probe_channel_});
-    }
+// Whether a probe now waits for its answer (no_probe never sends one).
+bool connection::send_probe() {
+    if (!probe_->send(context_, &connection::on_probe_reply_cb, this))
+        return false;
     probe_outstanding_ = true;
     probe_sent_ = std::chrono::steady_clock::now();
+    return true;
 }
 
 void connection::on_probe_reply_cb(redisAsyncContext* ctx, void* reply, void* privdata) {

@@ -66,8 +66,8 @@ bool subscription::confirmed() const {
 subscriber_connection::subscriber_connection(boost::asio::io_context& ioc, endpoint ep,
                                              std::string probe_channel)
     : ioc_(ioc),
-      connection_(ioc, std::move(ep), "subscriber", connection::probe_kind::subscribe,
-                  std::move(probe_channel),
+      connection_(ioc, std::move(ep), "subscriber",
+                  std::make_unique<resubscribe_probe>(std::move(probe_channel)),
                   connection::callbacks{[this] { handle_ready(); }, [this] { on_lost(); }}),
       linger_timer_(ioc) {}
 
