@@ -4,36 +4,17 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
-#include <array>
 #include <memory>
 
 namespace rpd::redis {
 
 namespace {
 constexpr std::chrono::milliseconds recheck_delay{20};
-
-reply convert(const redisReply* r) {
-    if (r == nullptr)
-        return {reply::kind::unavailable, {}};
-    switch (r->type) {
-    case REDIS_REPLY_STRING:
-    case REDIS_REPLY_STATUS:
-        return {reply::kind::value, std::string_view(r->str, r->len)};
-    case REDIS_REPLY_NIL:
-        return {reply::kind::nil, {}};
-    case REDIS_REPLY_INTEGER:
-        return {reply::kind::integer, {}, r->integer};
-    case REDIS_REPLY_ERROR:
-        return {reply::kind::error, std::string_view(r->str, r->len)};
-    default:
-        return {reply::kind::error, "unexpected reply type"};
-    }
-}
 } // namespace
 
 command_connection::command_connection(boost::asio::io_context& ioc, endpoint ep)
     : ioc_(ioc), command_timeout_(ep.command_timeout),
-      connection_(ioc, std::move(ep), "command", connection::probe_kind::ping, {},
+      connection_(ioc, std::move(ep), "command", std::make_unique<ping_probe>(),
                   connection::callbacks{[this] {
                                             if (on_ready_)
                                                 on_ready_();
@@ -41,12 +22,22 @@ command_connection::command_connection(boost::asio::io_context& ioc, endpoint ep
                                         [this] { sent_.clear(); }}),
       timeout_timer_(ioc) {}
 
-void command_connection::send(int argc, const char** argv, const size_t* lens,
-                              std::unique_ptr<detail::pending_command> pending) {
+void command_connection::send(const argv& args, std::unique_ptr<detail::pending_command> pending) {
+    // Redis would take "*0" as nothing to answer, and the handler would wait
+    // for ever.
+    if (args.empty()) {
+        boost::asio::post(ioc_, [p = std::move(pending)] {
+            reply r;
+            r.type = reply::kind::error;
+            r.value = "empty command";
+            p->complete(r);
+        });
+        return;
+    }
     redisAsyncContext* ctx = connection_.context();
     pending->owner = this;
-    if (ctx != nullptr && redisAsyncCommandArgv(ctx, &command_connection::on_reply, pending.get(),
-                                                argc, argv, lens) == REDIS_OK) {
+    if (ctx != nullptr &&
+        async_command(ctx, &command_connection::on_reply, pending.get(), args) == REDIS_OK) {
         pending.release(); // hiredis holds it until on_reply
         sent_.push_back(clock::now());
         if (!timeout_armed_)
@@ -62,7 +53,7 @@ void command_connection::on_reply(redisAsyncContext* /*ctx*/, void* r, void* pri
     auto& sent = pending->owner->sent_;
     if (!sent.empty())
         sent.pop_front();
-    pending->complete(convert(static_cast<const redisReply*>(r)));
+    pending->complete(reply(static_cast<const redisReply*>(r)));
 }
 
 // One timer for all commands, moved only when it fires: a busy connection

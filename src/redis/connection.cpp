@@ -1,5 +1,6 @@
 #include "redis_push/redis/connection.hpp"
 
+#include "redis_push/redis/argv.hpp"
 #include "redis_push/redis/asio_adapter.hpp"
 
 #include <hiredis/async.h>
@@ -7,8 +8,6 @@
 #include <spdlog/spdlog.h>
 
 #include <sys/ioctl.h>
-
-#include <array>
 
 namespace rpd::redis {
 
@@ -24,10 +23,10 @@ std::string error_text(const redisAsyncContext* ctx) {
 } // namespace
 
 connection::connection(boost::asio::io_context& ioc, endpoint ep, std::string role,
-                       probe_kind probe, std::string probe_channel, callbacks cb)
-    : ioc_(ioc), endpoint_(std::move(ep)), role_(std::move(role)), probe_kind_(probe),
-      probe_channel_(std::move(probe_channel)), callbacks_(std::move(cb)), deadline_timer_(ioc),
-      health_timer_(ioc), backoff_(backoff_initial, backoff_cap),
+                       std::unique_ptr<health_probe> probe, callbacks cb)
+    : ioc_(ioc), endpoint_(std::move(ep)), role_(std::move(role)), probe_(std::move(probe)),
+      callbacks_(std::move(cb)), deadline_timer_(ioc), health_timer_(ioc),
+      backoff_(backoff_initial, backoff_cap),
       random_(static_cast<unsigned>(std::random_device{}())) {}
 
 connection::~connection() {
@@ -122,26 +121,16 @@ void connection::begin_setup() {
     state_ = state::setting_up;
     setup_replies_pending_ = 0;
     if (!endpoint_.password.empty()) {
-        if (endpoint_.username.empty()) {
-            std::array<const char*, 2> argv{"AUTH", endpoint_.password.c_str()};
-            std::array<size_t, 2> lens{4, endpoint_.password.size()};
-            redisAsyncCommandArgv(context_, &connection::on_setup_reply_cb, this, 2, argv.data(),
-                                  lens.data());
-        } else {
-            std::array<const char*, 3> argv{"AUTH", endpoint_.username.c_str(),
-                                            endpoint_.password.c_str()};
-            std::array<size_t, 3> lens{4, endpoint_.username.size(), endpoint_.password.size()};
-            redisAsyncCommandArgv(context_, &connection::on_setup_reply_cb, this, 3, argv.data(),
-                                  lens.data());
-        }
+        argv auth{"AUTH"};
+        if (!endpoint_.username.empty())
+            auth.add(endpoint_.username);
+        auth.add(endpoint_.password);
+        async_command(context_, &connection::on_setup_reply_cb, this, auth);
         ++setup_replies_pending_;
     }
     if (endpoint_.db != 0) {
-        const std::string db = std::to_string(endpoint_.db);
-        std::array<const char*, 2> argv{"SELECT", db.c_str()};
-        std::array<size_t, 2> lens{6, db.size()};
-        redisAsyncCommandArgv(context_, &connection::on_setup_reply_cb, this, 2, argv.data(),
-                              lens.data());
+        async_command(context_, &connection::on_setup_reply_cb, this,
+                      argv{"SELECT"}.add_number(endpoint_.db));
         ++setup_replies_pending_;
     }
     // A PING last: a connection counts as up only once Redis has answered
@@ -184,8 +173,8 @@ void connection::become_ready() {
     spdlog::info("redis {}: connected to {}", role_, describe());
     // Probe at once: for subscribers this also puts hiredis into subscribed
     // mode before any task channel is (un)subscribed.
-    send_probe();
-    arm_health_timer();
+    if (send_probe())
+        arm_health_timer();
     if (callbacks_.on_ready)
         callbacks_.on_ready();
 }
@@ -260,17 +249,13 @@ void connection::on_health_tick() {
     arm_health_timer();
 }
 
-void connection::send_probe() {
-    if (probe_kind_ == probe_kind::ping) {
-        redisAsyncCommand(context_, &connection::on_probe_reply_cb, this, "PING");
-    } else {
-        std::array<const char*, 2> argv{"SUBSCRIBE", probe_channel_.c_str()};
-        std::array<size_t, 2> lens{9, probe_channel_.size()};
-        redisAsyncCommandArgv(context_, &connection::on_probe_reply_cb, this, 2, argv.data(),
-                              lens.data());
-    }
+// Whether a probe now waits for its answer (no_probe never sends one).
+bool connection::send_probe() {
+    if (!probe_->send(context_, &connection::on_probe_reply_cb, this))
+        return false;
     probe_outstanding_ = true;
     probe_sent_ = std::chrono::steady_clock::now();
+    return true;
 }
 
 void connection::on_probe_reply_cb(redisAsyncContext* ctx, void* reply, void* privdata) {

@@ -1,12 +1,13 @@
 #include "redis_push/redis/subscriber_connection.hpp"
 
+#include "redis_push/redis/argv.hpp"
+
 #include <boost/asio/post.hpp>
 #include <boost/container/small_vector.hpp>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
-#include <cstring>
 
 namespace rpd::redis {
 
@@ -65,8 +66,8 @@ bool subscription::confirmed() const {
 subscriber_connection::subscriber_connection(boost::asio::io_context& ioc, endpoint ep,
                                              std::string probe_channel)
     : ioc_(ioc),
-      connection_(ioc, std::move(ep), "subscriber", connection::probe_kind::subscribe,
-                  std::move(probe_channel),
+      connection_(ioc, std::move(ep), "subscriber",
+                  std::make_unique<resubscribe_probe>(std::move(probe_channel)),
                   connection::callbacks{[this] { handle_ready(); }, [this] { on_lost(); }}),
       linger_timer_(ioc) {}
 
@@ -143,20 +144,16 @@ void subscriber_connection::send(const subscription_set::batch& b) {
     send_command("SUBSCRIBE", b.subscribe);
 }
 
-void subscriber_connection::send_command(const char* command,
+void subscriber_connection::send_command(std::string_view command,
                                          const std::vector<std::string>& names) {
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
+    argv args;
     for (std::size_t start = 0; start < names.size(); start += max_channels_per_command) {
         const std::size_t end = std::min(names.size(), start + max_channels_per_command);
-        argv.assign(1, command);
-        lens.assign(1, std::strlen(command));
-        for (std::size_t i = start; i < end; ++i) {
-            argv.push_back(names[i].data());
-            lens.push_back(names[i].size());
-        }
-        redisAsyncCommandArgv(connection_.context(), &subscriber_connection::on_reply_cb, this,
-                              static_cast<int>(argv.size()), argv.data(), lens.data());
+        args.clear();
+        args.add(command);
+        for (std::size_t i = start; i < end; ++i)
+            args.add(names[i]);
+        async_command(connection_.context(), &subscriber_connection::on_reply_cb, this, args);
     }
 }
 

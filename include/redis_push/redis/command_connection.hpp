@@ -1,6 +1,8 @@
 #pragma once
 
+#include "redis_push/redis/argv.hpp"
 #include "redis_push/redis/connection.hpp"
+#include "redis_push/redis/reply.hpp"
 
 #include <chrono>
 #include <deque>
@@ -12,22 +14,6 @@
 namespace rpd::redis {
 
 class command_connection;
-
-// The result of one command, detached from hiredis' reply structs. The
-// text is a view into hiredis' reply: valid only while the handler runs,
-// which saves a copy of every value on its way to a client.
-struct reply {
-    enum class kind {
-        value,      // a bulk string (value holds it)
-        nil,        // the key does not exist
-        integer,    // e.g. PUBLISH's receiver count (in `integer`)
-        error,      // Redis answered with an error (value holds the text)
-        unavailable // not sent, or the connection was lost before the answer
-    };
-    kind type = kind::unavailable;
-    std::string_view value;
-    long long integer = 0;
-};
 
 namespace detail {
 // One command waiting for its reply, with its handler stored inline: one
@@ -50,8 +36,9 @@ template <class Handler> std::unique_ptr<pending_command> make_pending(Handler&&
 }
 } // namespace detail
 
-// The single shared connection for GET and PUBLISH. Commands are appended
-// to hiredis' output buffer and flushed together when the socket becomes
+// The single shared connection for every non-blocking command (GET,
+// PUBLISH, and whatever command() is given). Commands are appended to
+// hiredis' output buffer and flushed together when the socket becomes
 // writable, so everything issued in one event-loop turn is one pipelined
 // write, and many commands are in flight at once.
 //
@@ -80,24 +67,29 @@ public:
     // Called every time the connection (re)becomes ready.
     void on_ready(std::function<void()> fn) { on_ready_ = std::move(fn); }
 
+    // Any command but the blocking ones (BLPOP, XREAD ... BLOCK) and those
+    // that change the connection's mode (SUBSCRIBE, MONITOR): the commands
+    // pipelined behind a blocking one would wait with it, and the oldest
+    // one's timeout would drop the connection.
+    //
     // Handlers take a `const reply&`. While the connection is down the
     // handler runs at once (posted, never inside the caller) with
-    // kind::unavailable.
+    // kind::unavailable; an empty argv is answered the same way with
+    // kind::error. `args` is copied into hiredis' output buffer during the
+    // call.
+    template <class Handler> void command(const argv& args, Handler&& handler) {
+        send(args, detail::make_pending(std::forward<Handler>(handler)));
+    }
     template <class Handler> void get(std::string_view key, Handler&& handler) {
-        const char* argv[] = {"GET", key.data()};
-        const size_t lens[] = {3, key.size()};
-        send(2, argv, lens, detail::make_pending(std::forward<Handler>(handler)));
+        command(argv{"GET", key}, std::forward<Handler>(handler));
     }
     template <class Handler>
     void publish(std::string_view channel, std::string_view message, Handler&& handler) {
-        const char* argv[] = {"PUBLISH", channel.data(), message.data()};
-        const size_t lens[] = {7, channel.size(), message.size()};
-        send(3, argv, lens, detail::make_pending(std::forward<Handler>(handler)));
+        command(argv{"PUBLISH", channel, message}, std::forward<Handler>(handler));
     }
 
 private:
-    void send(int argc, const char** argv, const size_t* lens,
-              std::unique_ptr<detail::pending_command> pending);
+    void send(const argv& args, std::unique_ptr<detail::pending_command> pending);
     static void on_reply(struct redisAsyncContext* ctx, void* reply, void* privdata);
     using clock = std::chrono::steady_clock;
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "redis_push/redis/backoff.hpp"
+#include "redis_push/redis/health_probe.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -8,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <random>
 #include <string>
 
@@ -38,19 +40,15 @@ struct endpoint {
 // context() is only valid while ready().
 class connection {
 public:
-    enum class probe_kind {
-        ping,     // PING, for a connection in normal mode
-        subscribe // re-SUBSCRIBE of a private channel: hiredis 0.14 drops
-                  // PING replies in subscribed mode and leaks their callbacks
-    };
-
     struct callbacks {
         std::function<void()> on_ready;
         std::function<void()> on_lost; // only after on_ready
     };
 
-    connection(boost::asio::io_context& ioc, endpoint ep, std::string role, probe_kind probe,
-               std::string probe_channel, callbacks cb);
+    // `probe` (not null) fits the connection's mode: ping_probe for
+    // commands, resubscribe_probe for pub/sub, no_probe for blocking reads.
+    connection(boost::asio::io_context& ioc, endpoint ep, std::string role,
+               std::unique_ptr<health_probe> probe, callbacks cb);
     ~connection();
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
@@ -84,7 +82,7 @@ private:
     void handle_loss(const std::string& reason);
     void arm_health_timer();
     void on_health_tick();
-    void send_probe();
+    bool send_probe();
     std::string describe() const;
 
     static void on_connect(const redisAsyncContext* ctx, int status);
@@ -95,8 +93,7 @@ private:
     boost::asio::io_context& ioc_;
     endpoint endpoint_;
     std::string role_;
-    probe_kind probe_kind_;
-    std::string probe_channel_;
+    std::unique_ptr<health_probe> probe_;
     callbacks callbacks_;
 
     state state_ = state::idle;

@@ -46,7 +46,7 @@ private:
     void sweep_lingering();
     void flush();
     void send(const subscription_set::batch& b);
-    void send_command(const char* command, const std::vector<std::string>& names);
+    void send_command(std::string_view command, const std::vector<std::string>& names);
     void handle_ready();
     void on_lost();
     void on_reply(const redisReply* reply);
