@@ -11,14 +11,14 @@
 // --demo-png: also copy the screenshot of the first case there (docs/demo.png).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { freePort, httpGet, processes, sleep, waitFor } from "./harness.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
@@ -39,56 +39,7 @@ if (!fs.existsSync(daemonBin)) throw new Error(`no daemon binary at ${daemonBin}
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "rpd-browser-"));
 fs.mkdirSync(artifacts, { recursive: true });
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const children = new Set();
-process.on("exit", () => { for (const c of children) try { c.kill("SIGKILL"); } catch {} });
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
-
-async function waitFor(what, pred, timeoutMs = 10000, everyMs = 50) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    try { if (await pred()) return; } catch {}
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
-
-function start(name, argv, opts = {}) {
-  const log = fs.openSync(path.join(artifacts, `${name}.log`), "a");
-  const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", log, log], ...opts });
-  fs.closeSync(log);
-  children.add(child);
-  child.exited = new Promise((resolve) => child.on("exit", (code, sig) => { children.delete(child); resolve(code ?? 128 + os.constants.signals[sig]); }));
-  return child;
-}
-
-async function stop(child, sig = "SIGTERM", timeoutMs = 10000) {
-  if (!children.has(child)) return child.exited;
-  child.kill(sig);
-  const code = await Promise.race([child.exited, sleep(timeoutMs).then(() => "timeout")]);
-  if (code === "timeout") { child.kill("SIGKILL"); await child.exited; throw new Error(`pid ${child.pid} ignored ${sig}`); }
-  return code;
-}
-
-function httpGet(port, target, timeoutMs = 2000) {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: "127.0.0.1", port, path: target, timeout: timeoutMs }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (c) => (body += c));
-      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body }));
-    });
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", reject);
-  });
-}
+const { start, stop, stopAll, running } = processes(artifacts);
 
 // ---- redis ---------------------------------------------------------------
 let redisPort;
@@ -111,7 +62,7 @@ function writeConfig(port, extra = {}) {
 async function startDaemon(config, port) {
   const d = start(`daemon-${port}-${++daemonRuns}`, [daemonBin, "--config", config]);
   await waitFor(`daemon on port ${port} healthy`, async () => {
-    if (!children.has(d)) throw new Error("daemon exited");
+    if (!running(d)) throw new Error("daemon exited");
     return (await httpGet(port, "/healthz")).status === 200;
   }, 15000);
   return d;
@@ -205,7 +156,7 @@ before(async () => {
 after(async () => {
   if (context) await context.close().catch(() => {});
   if (pageServer) pageServer.close();
-  for (const c of [...children]) await stop(c).catch(() => {});
+  await stopAll();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
