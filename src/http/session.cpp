@@ -29,15 +29,14 @@ constexpr std::uint64_t max_discarded_body = 65536;
 } // namespace
 
 session::session(byte_stream stream, context& ctx)
-    : stream_(std::move(stream)), ctx_(ctx), deadline_(stream_.get_executor()) {
+    : stream_(std::move(stream)), ctx_(ctx), slot_(std::in_place, ctx.metrics.connections_open),
+      deadline_(stream_.get_executor()) {
     ctx_.sessions.push_back(*this);
-    ++ctx_.metrics.connections_open;
 }
 
 session::~session() {
     feed_.reset();
     sink_.reset(); // before the members it reports to (the gauges) go
-    --ctx_.metrics.connections_open;
 }
 
 void session::run() {

@@ -138,4 +138,22 @@ void session::end_stream(std::string_view last_bytes, request_result result) {
     answer_done(result);
 }
 
+void session::take_over(request_result result,
+                        const std::function<void(taken_connection&&)>& adopt) {
+    if (state_ != state::handling)
+        return;
+    ctx_.metrics.count(mode_, result);
+    // Closed as far as this session goes, the stream left open: nothing
+    // pending of ours can touch it (no read or write is in flight while an
+    // endpoint serves), and close() finds the state closed.
+    state_ = state::closed;
+    deadline_.cancel();
+    session_base::hook.unlink();
+    taken_connection c{std::move(stream_), std::move(buffer_), parser_->release(),
+                       std::move(*slot_)};
+    slot_.reset();
+    parser_.reset();
+    adopt(std::move(c));
+}
+
 } // namespace rpd::http

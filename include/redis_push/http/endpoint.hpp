@@ -1,8 +1,14 @@
 #pragma once
 
 #include "redis_push/feed/feed.hpp"
+#include "redis_push/http/byte_stream.hpp"
+#include "redis_push/http/connection_slot.hpp"
 #include "redis_push/http/request.hpp"
 #include "redis_push/http/request_metrics.hpp"
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
 
 #include <functional>
 #include <string_view>
@@ -15,9 +21,20 @@ enum class transport : std::uint8_t {
     sse,       // text/event-stream: retry, events, comment keepalives
 };
 
+// A connection an endpoint took over (a WebSocket upgrade, as Beast's
+// advanced server hands a socket to its websocket session): the bytes,
+// what was already read past the request's head, the head itself, and the
+// connection's place in the connection count.
+struct taken_connection {
+    byte_stream stream;
+    boost::beast::flat_buffer buffer;
+    boost::beast::http::request<boost::beast::http::string_body> head;
+    connection_slot slot;
+};
+
 // What an endpoint answers through: the HTTP session serving the request.
-// An endpoint either answers at once (respond*), or holds the request open
-// on a feed, whose sink then answers. Either way exactly one answer.
+// An endpoint either answers at once (respond*), holds the request open on
+// a feed, whose sink then answers, or takes the connection over.
 class exchange {
 public:
     virtual const request& req() const = 0;
@@ -41,6 +58,13 @@ public:
     // the handle of the feed it started on it. The session owns both; a
     // client that leaves cancels the feed.
     virtual void hold(transport t, const std::function<feed::handle(feed::sink&)>& start) = 0;
+
+    // Hands the connection to `adopt` and ends the HTTP session without
+    // closing it: from here the adopter owns the connection, and the
+    // session's shutdown no longer reaches it (the adopter answers to
+    // shutdown itself). Counted as this request's `result`.
+    virtual void take_over(request_result result,
+                           const std::function<void(taken_connection&&)>& adopt) = 0;
 
 protected:
     ~exchange() = default;

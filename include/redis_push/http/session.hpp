@@ -56,6 +56,8 @@ public:
     void respond_error(unsigned status, std::string_view text, request_result result) override;
     void respond_preflight() override;
     void hold(transport t, const std::function<feed::handle(feed::sink&)>& start) override;
+    void take_over(request_result result,
+                   const std::function<void(taken_connection&&)>& adopt) override;
 
     // held_response (respond and respond_error above)
     void begin_stream(std::string_view content_type, std::string_view first_bytes,
@@ -119,6 +121,7 @@ private:
 
     byte_stream stream_;
     context& ctx_;
+    std::optional<connection_slot> slot_; // given away when the connection is taken over
     lazy_deadline deadline_;
     boost::beast::flat_buffer buffer_;
     using request_parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
