@@ -10,6 +10,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/_experimental/test/stream.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/websocket/stream.hpp>
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -88,6 +89,81 @@ TEST_F(TakeOver, TheAdopterGetsTheStreamTheHeadAndWhatFollowedIt) {
 
     endpoint.taken.reset(); // the owner lets go
     EXPECT_EQ(ctx->metrics.connections_open, 0u);
+}
+
+} // namespace
+
+// The seam end to end with Beast on both sides: a websocket client's
+// upgrade request is read by the session, the endpoint takes the
+// connection over into a websocket::stream over the byte_stream, accepts
+// the upgrade with the head it got, and echoes a message.
+namespace {
+
+namespace websocket = boost::beast::websocket;
+
+struct websocket_endpoint final : http::endpoint {
+    std::unique_ptr<websocket::stream<http::byte_stream>> ws;
+    std::unique_ptr<rpd::http::connection_slot> slot;
+    boost::beast::flat_buffer in;
+    std::string echoed;
+    void serve(http::exchange& ex) override {
+        ex.take_over(http::request_result::ok, [this](http::taken_connection&& c) {
+            ws = std::make_unique<websocket::stream<http::byte_stream>>(std::move(c.stream));
+            slot = std::make_unique<rpd::http::connection_slot>(std::move(c.slot));
+            // Bytes read past the head belong to the websocket now.
+            in = std::move(c.buffer);
+            ws->async_accept(c.head, [this](const boost::system::error_code& ec) {
+                ASSERT_FALSE(ec) << ec.message();
+                ws->async_read(in, [this](const boost::system::error_code& ec, std::size_t) {
+                    ASSERT_FALSE(ec) << ec.message();
+                    echoed = boost::beast::buffers_to_string(in.data());
+                    ws->text(true);
+                    ws->async_write(boost::asio::buffer(echoed),
+                                    [](const boost::system::error_code&, std::size_t) {});
+                });
+            });
+        });
+    }
+};
+
+TEST(TakeOverWebSocket, BeastAcceptsTheUpgradeOverTheTakenConnection) {
+    boost::asio::io_context ioc;
+    rpd::config::settings settings;
+    http::context ctx(settings);
+    websocket_endpoint endpoint;
+    ctx.routes.add_exact("/ws", endpoint);
+    test_stream server(ioc);
+    test_stream client_stream(ioc);
+    client_stream.connect(server);
+    std::make_shared<http::session>(rpd::testing::make_test_stream(std::move(server)), ctx)->run();
+    const auto settle = [&] {
+        ioc.restart();
+        for (int i = 0; i < 10000 && ioc.poll() > 0; ++i) {
+        }
+    };
+    settle();
+
+    websocket::stream<test_stream&> client(client_stream);
+    boost::system::error_code handshake_ec = boost::asio::error::would_block;
+    client.async_handshake("localhost", "/ws",
+                           [&](const boost::system::error_code& ec) { handshake_ec = ec; });
+    settle();
+    ASSERT_FALSE(handshake_ec) << handshake_ec.message();
+    EXPECT_TRUE(ctx.sessions.empty());
+    EXPECT_EQ(ctx.metrics.connections_open, 1u);
+
+    client.text(true);
+    client.async_write(boost::asio::buffer(std::string_view("ping")),
+                       [](const boost::system::error_code&, std::size_t) {});
+    boost::beast::flat_buffer reply;
+    std::string got;
+    client.async_read(reply, [&](const boost::system::error_code& ec, std::size_t) {
+        if (!ec)
+            got = boost::beast::buffers_to_string(reply.data());
+    });
+    settle();
+    EXPECT_EQ(endpoint.echoed, "ping");
+    EXPECT_EQ(got, "ping");
 }
 
 } // namespace

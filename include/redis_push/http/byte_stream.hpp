@@ -3,6 +3,8 @@
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/role.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <cstddef>
@@ -74,15 +76,42 @@ public:
     void reset_on_close() { impl_->reset_on_close(); }
 
 private:
-    // Every caller (flat_buffer::prepare, our own writes) passes one buffer.
+    // A read or write of some bytes may stop after the first buffer that
+    // has room; an empty one first would make a composed write spin.
+    template <class Buffer, class Buffers> static Buffer first_nonempty(const Buffers& b) {
+        const auto end = boost::asio::buffer_sequence_end(b);
+        for (auto it = boost::asio::buffer_sequence_begin(b); it != end; ++it)
+            if (Buffer(*it).size() > 0)
+                return Buffer(*it);
+        return Buffer();
+    }
     template <class Buffers> static boost::asio::mutable_buffer first(const Buffers& b) {
-        return *boost::asio::buffer_sequence_begin(b);
+        return first_nonempty<boost::asio::mutable_buffer>(b);
     }
     template <class Buffers> static boost::asio::const_buffer first_const(const Buffers& b) {
-        return *boost::asio::buffer_sequence_begin(b);
+        return first_nonempty<boost::asio::const_buffer>(b);
     }
 
     std::unique_ptr<impl> impl_;
 };
+
+// Beast's websocket::stream over a byte_stream (a connection an endpoint
+// took over) closes it through these, found by argument-dependent lookup.
+inline void beast_close_socket(byte_stream& s) {
+    s.close();
+}
+
+inline void teardown(boost::beast::role_type, byte_stream& s, boost::system::error_code& ec) {
+    s.close();
+    ec = {};
+}
+
+template <class Handler>
+void async_teardown(boost::beast::role_type, byte_stream& s, Handler&& handler) {
+    s.close();
+    boost::asio::post(s.get_executor(), [h = std::forward<Handler>(handler)]() mutable {
+        h(boost::system::error_code{});
+    });
+}
 
 } // namespace rpd::http
