@@ -60,8 +60,8 @@ void server::reload() {
         http_.live.sse_keepalive = fresh.sse.keepalive;
         http_.live.sse_retry = fresh.sse.retry;
         spdlog::info("sse: keepalive_seconds {} -> {}, retry_ms {} -> {}",
-                     old.sse.keepalive.count(), fresh.sse.keepalive.count(),
-                     old.sse.retry.count(), fresh.sse.retry.count());
+                     old.sse.keepalive.count(), fresh.sse.keepalive.count(), old.sse.retry.count(),
+                     fresh.sse.retry.count());
     }
 
     // What is left different needs a restart.

@@ -231,8 +231,8 @@ TEST_F(RequestFramingIncomplete, BodyShorterThanContentLengthIsNeverActedOn) {
 TEST_F(RequestFramingIncomplete, UnterminatedQuotedChunkExtensionIsNeverActedOn) {
     expect_rejected_unacted(
         "chunk extension `;a=\"unterminated`",
-        kHead + "Transfer-Encoding: chunked\r\n\r\n3;a=\"unterminated\r\nabc\r\n0\r\n\r\n",
-        15000ms, true);
+        kHead + "Transfer-Encoding: chunked\r\n\r\n3;a=\"unterminated\r\nabc\r\n0\r\n\r\n", 15000ms,
+        true);
 }
 
 TEST_F(RequestFramingIncomplete, UnfinishedChunkedBodyIsNeverActedOn) {
