@@ -105,8 +105,8 @@ void session::begin_stream(std::string_view content_type, std::string_view first
     flush();
     keepalive_every_ = every;
     keepalive_ = keepalive;
-    if (keepalive_every_ != nullptr && keepalive_every_->count() > 0)
-        deadline_.set_in(*keepalive_every_, shared_from_this());
+    if (keepalives_on())
+        arm_keepalive();
 }
 
 void session::append_body(std::string_view bytes) {

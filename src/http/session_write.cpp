@@ -44,9 +44,8 @@ void session::on_write_some(const boost::system::error_code& ec, std::size_t n) 
 void session::on_write_done() {
     const bool was_stalled = output_.finish_write(state_ == state::holding);
     if (was_stalled) {
-        if (state_ == state::holding && keepalive_every_ != nullptr &&
-            keepalive_every_->count() > 0)
-            deadline_.set_in(*keepalive_every_, shared_from_this()); // back from the stall
+        if (keepalives_on())
+            arm_keepalive(); // back from the stall
         else
             deadline_.clear();
     }
@@ -78,12 +77,20 @@ void session::on_deadline() {
         return drop_slow_client(); // took nothing for request_timeout
     if (state_ == state::reading)
         return close(); // idle or too slow sending its head
-    if (state_ != state::holding || keepalive_every_ == nullptr || keepalive_every_->count() == 0)
+    if (!keepalives_on())
         return;
     // Keepalive: only when the line is quiet; a write still in flight means
     // the client is slow, and one more keepalive would not help.
     if (!output_.writing())
         write_some(output_.begin_static_write(http10_ ? keepalive_.bare : keepalive_.chunked));
+    arm_keepalive();
+}
+
+bool session::keepalives_on() const {
+    return state_ == state::holding && keepalive_every_ != nullptr && keepalive_every_->count() > 0;
+}
+
+void session::arm_keepalive() {
     deadline_.set_in(*keepalive_every_, shared_from_this());
 }
 

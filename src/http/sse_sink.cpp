@@ -3,6 +3,8 @@
 #include "redis_push/http/context.hpp"
 #include "redis_push/http/response.hpp"
 
+#include <utility>
+
 namespace rpd::http {
 
 namespace {
@@ -25,7 +27,11 @@ void append_sse_event(std::string& out, std::string_view type, std::string_view 
 }
 
 sse_sink::~sse_sink() {
-    if (counted_)
+    leave_gauge();
+}
+
+void sse_sink::leave_gauge() {
+    if (std::exchange(counted_, false))
         --out_.metrics().sse_connections;
 }
 
@@ -56,10 +62,7 @@ void sse_sink::ended(feed::end_reason reason, std::string_view value) {
         append_sse_event(last, "error", error_body(feed::describe(reason).error_text));
     else if (!value.empty()) // a feed whose end carries the last state
         append_sse_event(last, "done", value);
-    if (counted_) {
-        --out_.metrics().sse_connections;
-        counted_ = false;
-    }
+    leave_gauge();
     out_.end_stream(last, result_of(reason));
 }
 

@@ -116,6 +116,10 @@ private:
     void drop_slow_client();
     void after_response();
     void release_feed();
+    // A held response with a keepalive interval (read at each use: a reload
+    // may set it to 0).
+    bool keepalives_on() const;
+    void arm_keepalive();
     void drop_client(); // the client left or broke the connection
     void close();
 

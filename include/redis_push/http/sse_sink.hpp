@@ -19,6 +19,8 @@ public:
     void ended(feed::end_reason reason, std::string_view value) override;
 
 private:
+    void leave_gauge();
+
     held_response& out_;
     bool counted_ = false; // in the sse_connections gauge
 };
