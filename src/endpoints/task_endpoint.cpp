@@ -2,6 +2,8 @@
 
 #include "redis_push/endpoints/task_request.hpp"
 
+#include <boost/beast/core/string.hpp>
+
 namespace rpd::endpoints {
 
 bool accepts_event_stream(std::string_view accept) {
@@ -15,13 +17,8 @@ bool accepts_event_stream(std::string_view accept) {
             range.remove_prefix(1);
         while (!range.empty() && (range.back() == ' ' || range.back() == '\t'))
             range.remove_suffix(1);
-        if (range.size() == wanted.size()) {
-            bool same = true;
-            for (std::size_t i = 0; i < wanted.size() && same; ++i)
-                same = (range[i] | 0x20) == wanted[i] || range[i] == wanted[i];
-            if (same)
-                return true;
-        }
+        if (boost::beast::iequals(range, wanted))
+            return true;
         if (comma == std::string_view::npos)
             break;
         accept.remove_prefix(comma + 1);
