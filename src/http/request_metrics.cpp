@@ -44,6 +44,12 @@ std::string_view to_string(request_result r) {
         return "too_large";
     case request_result::ok:
         return "ok";
+    case request_result::upgraded:
+        return "upgraded";
+    case request_result::upgrade_required:
+        return "upgrade_required";
+    case request_result::forbidden:
+        return "forbidden";
     default:
         break;
     }

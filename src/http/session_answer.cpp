@@ -46,6 +46,7 @@ void session::respond(unsigned status, std::string_view body, request_result res
     head.content_type = content_type;
     head.content_length = body.size();
     head.allow = status == 405;
+    head.upgrade_websocket = status == 426;
     append_head(output_.queued(), head);
     if (!head_only_)
         output_.queued().append(body);
