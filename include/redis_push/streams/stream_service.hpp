@@ -85,6 +85,7 @@ private:
     void forget(const std::string& key) { channels_.erase(key); }
     std::string doorbell_of(const std::string& key) const;
     void arm_recheck();
+    void recheck_due();
     template <class Fn> void for_each_channel(Fn fn);
 
     boost::asio::io_context& io() { return ioc_; }
