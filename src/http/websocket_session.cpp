@@ -41,6 +41,7 @@ websocket_session::websocket_session(byte_stream stream, connection_slot slot, c
 }
 
 websocket_session::~websocket_session() {
+    phase_ = phase::ended; // a handler that sends from its destructor is not heard
     handler_.reset();
     if (counted_)
         --ctx_.metrics.ws_connections;

@@ -228,6 +228,22 @@ TEST_F(WebSocket, OriginOtherPortIsForbidden) {
     EXPECT_EQ(seen->made, 0);
 }
 
+TEST_F(WebSocket, FramesBeforeTheHandshakesAnswerCloseTheConnection) {
+    start();
+    // A client must wait for the 101 before it sends frames.
+    boost::asio::write(client_stream,
+                       boost::asio::buffer(std::string_view(
+                           "GET /ws HTTP/1.1\r\nHost: d\r\nUpgrade: websocket\r\n"
+                           "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                           "Sec-WebSocket-Version: 13\r\n\r\n\x81\x80"
+                           "wxyz")));
+    settle();
+    EXPECT_EQ(client_stream.str(), "") << "no 101";
+    EXPECT_EQ(seen->made, 0);
+    EXPECT_EQ(ctx->metrics.connections_open, 0u);
+    EXPECT_TRUE(ctx->sessions.empty());
+}
+
 TEST(WebSocketOrigin, SchemeLessHostPortComparedWithHost) {
     using rpd::endpoints::origin_is_host;
     EXPECT_TRUE(origin_is_host("http://a.example", "a.example"));
