@@ -78,6 +78,16 @@ bool run_until(boost::asio::io_context& ioc, Pred done, std::chrono::millisecond
 
 class WebSocket : public ::testing::Test {
 protected:
+    // The connection ends before the context its session counts in.
+    void TearDown() override {
+        client_stream.close();
+        settle();
+        if (ctx) {
+            EXPECT_EQ(ctx->metrics.connections_open, 0u);
+            EXPECT_EQ(ctx->metrics.ws_connections, 0u);
+            EXPECT_TRUE(ctx->sessions.empty());
+        }
+    }
     void start(http::ws_limits limits = {}) {
         ctx = std::make_unique<http::context>(settings);
         endpoint = std::make_unique<rpd::endpoints::ws_endpoint>(
