@@ -43,6 +43,11 @@ std::optional<stream_read> parse_stream_read(std::string_view query, std::string
             group.consumer = p.value;
         } else if (p.name == "pending") {
             pending = true;
+        } else if (p.name == "order") {
+            // Only history pages read backwards; the parameter is checked
+            // alike everywhere (MODES.md 6).
+            if (p.value != "desc")
+                return std::nullopt;
         } else if (p.name == "start") {
             if (p.value != "0" && p.value != "$")
                 return std::nullopt;
