@@ -171,8 +171,9 @@ TEST_F(StreamGroupClaim, IdleMessagesOfADeadConsumerAreClaimedFirst) {
     ASSERT_GE(got.size(), 2u) << r.body;
     EXPECT_EQ(got[0], a) << "claimed messages come before new ones";
     EXPECT_EQ(got[1], b);
-    if (got.size() > 2)
+    if (got.size() > 2) {
         EXPECT_EQ(got[2], c);
+    }
     // Redis now has them pending on "alive".
     auto pend = cli().command({"XPENDING", skey("cl"), "g", "-", "+", "10", "alive"});
     std::vector<std::string> owned;

@@ -282,7 +282,7 @@ TEST_F(StreamPoll, MalformedParametersAre400InvalidParameter) {
 
 TEST_F(StreamPoll, WellFormedParametersAreAccepted) {
     const auto id = add("ok", {{"x", "1"}});
-    for (const std::string q : {"after=0&count=0&timeout=0", "after=$&timeout=0",
+    for (const std::string& q : std::vector<std::string>{"after=0&count=0&timeout=0", "after=$&timeout=0",
                                 "after=" + id + "&timeout=0", "after=1&count=7&timeout=0",
                                 "after=0-0&timeout=0", "count=007&after=0&timeout=0"}) {
         auto r = get("/stream/ok?" + q);
@@ -425,7 +425,7 @@ TEST_F(StreamPoll, TrimmedCursorCarriesXStreamGap) {
     EXPECT_EQ(r.header("X-Stream-Gap").value_or("<absent>"), ids[5]) << "ms form";
 
     // Not gaps: from the beginning, from $, from a present entry.
-    for (const std::string q : {"after=0", "after=$", "after=" + ids[6], "after=" + ids[5], ""}) {
+    for (const std::string& q : std::vector<std::string>{"after=0", "after=$", "after=" + ids[6], "after=" + ids[5], ""}) {
         r = get("/stream/gap?" + q + "&timeout=0");
         EXPECT_EQ(r.status, 200) << q;
         EXPECT_FALSE(r.has_header("X-Stream-Gap"))

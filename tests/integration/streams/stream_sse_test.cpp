@@ -184,9 +184,11 @@ TEST_F(StreamSseTuned, RetryAndKeepalivesFollowTheConfig) {
                                             << s.describe();
     const auto p = s.parsed();
     EXPECT_EQ(p.units[0].raw, "retry: 1234\n\n");
-    for (auto& u : p.units)
-        if (u.type == sse_unit::kind::comment)
+    for (auto& u : p.units) {
+        if (u.type == sse_unit::kind::comment) {
             EXPECT_EQ(u.raw, ":\n");
+        }
+    }
     EXPECT_TRUE(framing_ok(s));
 }
 
