@@ -48,9 +48,11 @@ bool connect_with_deadline(asio::io_context& ioc, tcp::socket& sock, std::uint16
         done = true;
         ec = e;
     });
-    if (!run_until(ioc, [&] { return done; }, deadline)) {
+    if (!run_until(
+            ioc, [&] { return done; }, deadline)) {
         sock.close(ec);
-        run_until(ioc, [&] { return done; }, clock::now() + 1000ms);
+        run_until(
+            ioc, [&] { return done; }, clock::now() + 1000ms);
         error = "connect timed out";
         return false;
     }
@@ -119,9 +121,11 @@ ws_client::ws_client(std::uint16_t port, ws_options opts) : p_(std::make_unique<
         done = true;
         ec = e;
     });
-    if (!run_until(p_->ioc, [&] { return done; }, deadline)) {
+    if (!run_until(
+            p_->ioc, [&] { return done; }, deadline)) {
         p_->ws.next_layer().close(ec);
-        run_until(p_->ioc, [&] { return done; }, clock::now() + 1000ms);
+        run_until(
+            p_->ioc, [&] { return done; }, clock::now() + 1000ms);
         throw std::runtime_error("ws_client: upgrade of " + opts.path + " timed out");
     }
     if (ec)
@@ -147,9 +151,11 @@ ws_handshake_result ws_client::try_upgrade(std::uint16_t port, ws_options opts) 
         done = true;
         ec = e;
     });
-    if (!run_until(ioc, [&] { return done; }, deadline)) {
+    if (!run_until(
+            ioc, [&] { return done; }, deadline)) {
         ws.next_layer().close(ec);
-        run_until(ioc, [&] { return done; }, clock::now() + 1000ms);
+        run_until(
+            ioc, [&] { return done; }, clock::now() + 1000ms);
         out.error = "upgrade timed out";
         return out;
     }
@@ -174,11 +180,13 @@ bool ws_client::send(std::string_view text, std::chrono::milliseconds timeout) {
     bool done = false;
     beast::error_code ec;
     p_->ws.text(true);
-    p_->ws.async_write(asio::buffer(text.data(), text.size()), [&](beast::error_code e, std::size_t) {
-        done = true;
-        ec = e;
-    });
-    if (!run_until(p_->ioc, [&] { return done; }, deadline)) {
+    p_->ws.async_write(asio::buffer(text.data(), text.size()),
+                       [&](beast::error_code e, std::size_t) {
+                           done = true;
+                           ec = e;
+                       });
+    if (!run_until(
+            p_->ioc, [&] { return done; }, deadline)) {
         // The buffer must outlive the write: abort and wait for it.
         abort();
         error_ = "write timed out";
@@ -205,7 +213,8 @@ std::optional<std::string> ws_client::read(std::chrono::milliseconds timeout) {
             p.read_ec = e;
         });
     }
-    if (!run_until(p.ioc, [&] { return p.read_done; }, clock::now() + timeout))
+    if (!run_until(
+            p.ioc, [&] { return p.read_done; }, clock::now() + timeout))
         return std::nullopt; // the read stays pending; the next call continues it
     p.reading = false;
     if (p.read_ec) {
@@ -269,13 +278,15 @@ void ws_client::close(std::chrono::milliseconds timeout) {
     impl& p = *p_;
     bool done = false;
     p.ws.async_close(websocket::close_code::normal, [&](beast::error_code) { done = true; });
-    if (!run_until(p.ioc, [&] { return done; }, clock::now() + timeout)) {
+    if (!run_until(
+            p.ioc, [&] { return done; }, clock::now() + timeout)) {
         abort();
         return;
     }
     closed_ = true;
     // A pending read completes now (closed).
-    run_until(p.ioc, [&] { return !p.reading || p.read_done; }, clock::now() + 500ms);
+    run_until(
+        p.ioc, [&] { return !p.reading || p.read_done; }, clock::now() + 500ms);
 }
 
 void ws_client::abort() {

@@ -173,8 +173,7 @@ private:
 };
 
 inline http_response post(std::uint16_t port, const std::string& target, const std::string& body,
-                          header_list headers = {},
-                          std::chrono::milliseconds timeout = 5000ms) {
+                          header_list headers = {}, std::chrono::milliseconds timeout = 5000ms) {
     http_connection c(port);
     if (!c.send_request("POST", target, headers, "HTTP/1.1", body))
         throw std::runtime_error("could not send POST " + target);
@@ -214,6 +213,8 @@ public:
     bool read_until(const std::function<bool(const sse_parse&)>& pred,
                     std::chrono::milliseconds timeout) {
         const auto deadline = clock::now() + timeout;
+        if (!conn_.head_received() && !conn_.read_head(timeout))
+            return false;
         while (true) {
             const auto p = parse_sse(conn_.body_so_far());
             if (pred(p))
@@ -286,6 +287,29 @@ protected:
 
     double stream_subscribers() {
         return daemon().metric("redis_push_stream_subscribers").value_or(-1);
+    }
+    // The daemon watches a stream with local waiters through its keyspace
+    // channel (MODES.md 0): once subscribed, a waiter with offset $ has
+    // been set up, so an XADD from now on is "new" to it.
+    static std::string keyspace_channel(const std::string& name, int db = 0) {
+        return "__keyspace@" + std::to_string(db) + "__:" + skey(name);
+    }
+    bool wait_watched(const std::string& name, std::chrono::milliseconds timeout = 5000ms) {
+        return wait_until([&] { return cli().numsub(keyspace_channel(name)) >= 1; }, timeout, 5ms);
+    }
+    // Until the daemon's stream reads (INFO commandstats) stop changing: the
+    // initial reads of the subscriptions just set up are done.
+    void wait_reads_settled() {
+        long long last = -1;
+        int stable = 0;
+        wait_until(
+            [&] {
+                const long long now = stream_read_calls(cli());
+                stable = now == last ? stable + 1 : 0;
+                last = now;
+                return stable >= 5;
+            },
+            10000ms, 100ms);
     }
     // Waits until the daemon counts at least n stream subscriptions.
     bool wait_subscribers(double n, std::chrono::milliseconds timeout = 5000ms) {

@@ -93,7 +93,7 @@ TEST_F(StreamGroup, TwoConsumersShareTheMessagesNoneToBoth) {
 TEST_F(StreamGroup, AGroupReadWaitsLikeALongPoll) {
     read("gw", "group=g&consumer=c&timeout=0");
     stream_poll p(port(), "/stream/gw?group=g&consumer=c&timeout=20");
-    ASSERT_TRUE(wait_subscribers(1));
+    ASSERT_TRUE(wait_watched("gw"));
     const auto id = add("gw", {{"x", "1"}});
     auto r = p.wait(5000ms);
     ASSERT_TRUE(r) << "the waiting group read was not answered within 5 s of the XADD";

@@ -57,10 +57,9 @@ TEST_F(StreamPoll, MessageShapeDecodesJsonValuesElseStrings) {
     ASSERT_EQ(r.status, 200) << r.body;
     const json j = parse_or_null(r.body);
     ASSERT_TRUE(j.is_array() && j.size() == 1) << r.body;
-    const json want = {{"offset", id},      {"s", "hello"},        {"n", 42},
-                       {"f", 2.5},          {"o", {{"a", {1, 2}}}}, {"arr", {1, "x"}},
-                       {"t", true},         {"nul", nullptr},      {"q", "quoted"},
-                       {"bad", R"({"a":)"}, {"empty", ""},          {"sp", 7}};
+    const json want = {{"offset", id},         {"s", "hello"},      {"n", 42},     {"f", 2.5},
+                       {"o", {{"a", {1, 2}}}}, {"arr", {1, "x"}},   {"t", true},   {"nul", nullptr},
+                       {"q", "quoted"},        {"bad", R"({"a":)"}, {"empty", ""}, {"sp", 7}};
     // " 7 " is valid JSON (whitespace around a number); accept the string too.
     json got = j[0];
     if (got.contains("sp") && got["sp"] == " 7 ")
@@ -206,7 +205,7 @@ TEST_F(StreamPoll, DollarStandsForTheLastIdOrZeroZero) {
 TEST_F(StreamPoll, AWaitingPollIsAnsweredByAnXadd) {
     const auto first = add("wait", {{"x", "0"}});
     stream_poll p(port(), "/stream/wait?after=" + first + "&timeout=20");
-    ASSERT_TRUE(wait_subscribers(1)) << "the long-poll is not counted as a stream subscriber";
+    ASSERT_TRUE(wait_watched("wait")) << "no keyspace subscription for a stream with a waiter";
     const auto t0 = clock::now();
     const auto id = add("wait", {{"x", "1"}});
     auto r = p.wait(5000ms);
@@ -221,7 +220,7 @@ TEST_F(StreamPoll, AWaitingPollIsAnsweredByAnXadd) {
 TEST_F(StreamPoll, AWaitingPollWithoutAfterGetsOnlyTheNewMessage) {
     add("wait2", {{"x", "old"}});
     stream_poll p(port(), "/stream/wait2?timeout=20");
-    ASSERT_TRUE(wait_subscribers(1));
+    ASSERT_TRUE(wait_watched("wait2"));
     const auto id = add("wait2", {{"x", "new"}});
     auto r = p.wait(5000ms);
     ASSERT_TRUE(r) << "no answer within 5 s of the XADD";
@@ -232,7 +231,7 @@ TEST_F(StreamPoll, AWaitingPollWithoutAfterGetsOnlyTheNewMessage) {
 
 TEST_F(StreamPoll, AWaitOnAMissingStreamIsAnsweredWhenItIsCreated) {
     stream_poll p(port(), "/stream/later?after=0&timeout=20");
-    ASSERT_TRUE(wait_subscribers(1));
+    ASSERT_TRUE(wait_watched("later"));
     const auto id = add("later", {{"x", "1"}});
     auto r = p.wait(5000ms);
     ASSERT_TRUE(r) << "no answer within 5 s of the first XADD";
@@ -266,12 +265,13 @@ TEST_F(StreamPollShortTimeouts, ATimeoutOverTheMaximumIsClamped) {
 TEST_F(StreamPoll, MalformedParametersAre400InvalidParameter) {
     add("p", {{"x", "1"}});
     const std::vector<std::string> queries = {
-        "after=abc",    "after=1-2-3", "after=-1",       "after=1.5",      "after=1-",
-        "after=-5",     "after=1-x",   "after=%20",      "after=",         "after=0x10",
-        "count=-1",     "count=abc",   "count=1.0",      "count=%2B5",     "count=0x10",
-        "count=",       "count=1e3",   "timeout=-1",     "timeout=abc",    "timeout=1.5",
-        "timeout=%2B1", "timeout=",    "timeout=1s",     "order=asc",      "order=DESC",
-        "order=",       "count=5x",    "after=18446744073709551616-0"};
+        "after=abc",    "after=1-2-3", "after=-1",    "after=1.5",
+        "after=1-",     "after=-5",    "after=1-x",   "after=%20",
+        "after=",       "after=0x10",  "count=-1",    "count=abc",
+        "count=1.0",    "count=%2B5",  "count=0x10",  "count=",
+        "count=1e3",    "timeout=-1",  "timeout=abc", "timeout=1.5",
+        "timeout=%2B1", "timeout=",    "timeout=1s",  "order=asc",
+        "order=DESC",   "order=",      "count=5x",    "after=18446744073709551616-0"};
     for (const auto& q : queries) {
         auto r = get("/stream/p?" + q + (contains(q, "timeout=") ? "" : "&timeout=0"));
         EXPECT_EQ(r.status, 400) << q << " -> " << r.body;
@@ -282,9 +282,9 @@ TEST_F(StreamPoll, MalformedParametersAre400InvalidParameter) {
 
 TEST_F(StreamPoll, WellFormedParametersAreAccepted) {
     const auto id = add("ok", {{"x", "1"}});
-    for (const std::string& q : std::vector<std::string>{"after=0&count=0&timeout=0", "after=$&timeout=0",
-                                "after=" + id + "&timeout=0", "after=1&count=7&timeout=0",
-                                "after=0-0&timeout=0", "count=007&after=0&timeout=0"}) {
+    for (const std::string& q : std::vector<std::string>{
+             "after=0&count=0&timeout=0", "after=$&timeout=0", "after=" + id + "&timeout=0",
+             "after=1&count=7&timeout=0", "after=0-0&timeout=0", "count=007&after=0&timeout=0"}) {
         auto r = get("/stream/ok?" + q);
         EXPECT_EQ(r.status, 200) << q << " -> " << r.body;
     }
@@ -300,8 +300,8 @@ TEST_F(StreamPoll, NamesFollowTheNamePattern) {
     EXPECT_EQ(offsets_of(parse_or_null(r.body)), std::vector<std::string>{id})
         << "the segment is percent-decoded once: key " << skey(name);
 
-    const std::vector<std::string> bad = {"a%20b", "a%2520b", "%C3%A9t%C3%A9",
-                                          std::string(201, 'n'), "a%00b", "a%25"};
+    const std::vector<std::string> bad = {
+        "a%20b", "a%2520b", "%C3%A9t%C3%A9", std::string(201, 'n'), "a%00b", "a%25"};
     for (const auto& seg : bad) {
         auto b = get("/stream/" + seg + "?after=0&timeout=0");
         EXPECT_EQ(b.status, 400) << seg << " -> " << b.body;
@@ -346,7 +346,8 @@ TEST_F(StreamPollSigned, TheCliSignsStreamNames) {
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r'))
         s.pop_back();
     EXPECT_EQ(s, signed_stream(kSecret, "news"))
-        << "--sign-for stream --sign news prints news.<base64url(HMAC(secret,\"stream:news\")[:16])>";
+        << "--sign-for stream --sign news prints "
+           "news.<base64url(HMAC(secret,\"stream:news\")[:16])>";
 }
 
 TEST_F(StreamPollSigned, MissingWrongOrForeignSignaturesAre403) {
@@ -425,7 +426,8 @@ TEST_F(StreamPoll, TrimmedCursorCarriesXStreamGap) {
     EXPECT_EQ(r.header("X-Stream-Gap").value_or("<absent>"), ids[5]) << "ms form";
 
     // Not gaps: from the beginning, from $, from a present entry.
-    for (const std::string& q : std::vector<std::string>{"after=0", "after=$", "after=" + ids[6], "after=" + ids[5], ""}) {
+    for (const std::string& q :
+         std::vector<std::string>{"after=0", "after=$", "after=" + ids[6], "after=" + ids[5], ""}) {
         r = get("/stream/gap?" + q + "&timeout=0");
         EXPECT_EQ(r.status, 200) << q;
         EXPECT_FALSE(r.has_header("X-Stream-Gap"))
@@ -471,7 +473,8 @@ TEST_F(StreamPoll, ManyWaitersShareOneReadPerNotification) {
     for (int i = 0; i < 50; ++i)
         polls.push_back(
             std::make_unique<stream_poll>(port(), "/stream/fan?after=" + base + "&timeout=30"));
-    ASSERT_TRUE(wait_subscribers(50, 10000ms));
+    ASSERT_TRUE(wait_watched("fan"));
+    wait_reads_settled();
     const long long before = stream_read_calls(cli());
     const auto id = add("fan", {{"x", "1"}});
     for (auto& p : polls) {
@@ -482,6 +485,38 @@ TEST_F(StreamPoll, ManyWaitersShareOneReadPerNotification) {
     const long long reads = stream_read_calls(cli()) - before;
     EXPECT_LE(reads, 3) << "50 long-polls waiting on one stream caused " << reads
                         << " stream reads for one XADD (expected one shared read)";
+}
+
+} // namespace
+
+namespace {
+
+// ------------------------------------------------------------ metrics (5, 6)
+
+TEST_F(StreamPoll, MetricsCountSubscribersAndDeliveries) {
+    const auto first = add("met", {{"x", "0"}});
+    stream_poll p(port(), "/stream/met?after=" + first + "&timeout=30");
+    stream_sse s(port(), "met", "?after=" + first);
+    ASSERT_TRUE(s.wait_stream()) << s.describe();
+    EXPECT_TRUE(wait_subscribers(2))
+        << "redis_push_stream_subscribers counts SSE streams and waiting long-polls: "
+        << stream_subscribers();
+    EXPECT_TRUE(wait_until(
+        [&] { return daemon().metric("redis_push_sse_connections").value_or(-1) >= 1; }, 3000ms));
+    add("met", {{"x", "1"}});
+    ASSERT_TRUE(p.wait(5000ms));
+    ASSERT_TRUE(s.wait_messages(1)) << s.describe();
+    s.close();
+    EXPECT_TRUE(wait_until([&] { return stream_subscribers() == 0; }, 5000ms))
+        << stream_subscribers();
+    const auto text = daemon().metrics();
+    EXPECT_GE(metric_with_labels(text, "redis_push_messages_delivered_total", {"mode=\"stream\""})
+                  .value_or(0),
+              2)
+        << "one message to a long-poll and one to an SSE stream";
+    EXPECT_TRUE(metric_with_labels(text, "redis_push_mode_requests_total", {"mode=\"stream\""}) ||
+                contains(text, "redis_push_mode_requests_total{mode=\"stream\""))
+        << "no redis_push_mode_requests_total{mode=\"stream\",...}";
 }
 
 } // namespace

@@ -38,9 +38,9 @@ TEST_F(StreamPublishOff, PostIs405WithAllowWhenSwitchedOff) {
 class StreamPublish : public stream_test {};
 
 TEST_F(StreamPublish, PublishIs201WithTheOffsetAndFieldsAsSpecified) {
-    auto r = post(port(), "/stream/pub",
-                  R"({"s":"text","n":5,"f":1.5,"o":{"k":[1,"x"]},"b":true,"z":null,"q":"{\"j\":1}"})",
-                  kJson);
+    auto r = post(
+        port(), "/stream/pub",
+        R"({"s":"text","n":5,"f":1.5,"o":{"k":[1,"x"]},"b":true,"z":null,"q":"{\"j\":1}"})", kJson);
     ASSERT_EQ(r.status, 201) << r.body;
     EXPECT_TRUE(is_json_content_type(r));
     const json j = parse_or_null(r.body);
@@ -82,8 +82,8 @@ TEST_F(StreamPublish, OffsetsIncrease) {
 }
 
 TEST_F(StreamPublish, NotAJsonObjectIs400InvalidMessage) {
-    for (const std::string body : {"[1,2]", "\"s\"", "5", "null", "true", "not json", "{\"a\":",
-                                   "{} x", " "}) {
+    for (const std::string body :
+         {"[1,2]", "\"s\"", "5", "null", "true", "not json", "{\"a\":", "{} x", " "}) {
         auto r = post(port(), "/stream/bad", body, kJson);
         EXPECT_EQ(r.status, 400) << "`" << body << "` -> " << r.body;
         EXPECT_TRUE(is_error_body(r.body, "Invalid message")) << body;
@@ -100,7 +100,7 @@ TEST_F(StreamPublish, NotAJsonObjectIs400InvalidMessage) {
 
 TEST_F(StreamPublish, PublishWakesAWaitingLongPoll) {
     stream_poll p(port(), "/stream/wake?timeout=20");
-    ASSERT_TRUE(wait_subscribers(1));
+    ASSERT_TRUE(wait_watched("wake"));
     auto r = post(port(), "/stream/wake", R"({"hello":"world"})", kJson);
     ASSERT_EQ(r.status, 201);
     auto w = p.wait(5000ms);

@@ -118,8 +118,7 @@ bool ws_wait_count(ws_client& ws, const std::string& stream, std::size_t n,
     if (ws_messages(ws.log(), stream).size() >= n)
         return true;
     return ws
-        .read_until([&](const json&) { return ws_messages(ws.log(), stream).size() >= n; },
-                    timeout)
+        .read_until([&](const json&) { return ws_messages(ws.log(), stream).size() >= n; }, timeout)
         .has_value();
 }
 
@@ -159,8 +158,8 @@ TEST_F(StreamResume, LastEventIdResumeAcrossCutsWhile1000XaddsRun) {
     pub.join();
     EXPECT_TRUE(pub.error().empty()) << pub.error();
     const auto seq = seq_of(got);
-    EXPECT_EQ(seq, range(0, kTotal)) << first_difference(seq, 0, kTotal) << " after " << cuts
-                                     << " connections";
+    EXPECT_EQ(seq, range(0, kTotal))
+        << first_difference(seq, 0, kTotal) << " after " << cuts << " connections";
     EXPECT_GT(cuts, 5);
 }
 
@@ -177,15 +176,13 @@ protected:
     }
 };
 
-TEST_F(StreamResumeRedisRestartAof, NothingIsLostOrRepeatedAcrossARedisRestart) {
+// Subscribes with offset 0 to "rr" holding i = 0..4, restarts Redis (AOF
+// keeps the 5), XADDs i = 5..24 and checks 0..25 arrive once each.
+TEST_F(StreamResumeRedisRestartAof, SseLosesNothingAndRepeatsNothingAcrossARedisRestart) {
     for (int i = 0; i < 5; ++i)
         add("rr", {{"i", std::to_string(i)}});
     stream_sse s(port(), "rr", "?after=0");
-    ASSERT_TRUE(s.wait_stream()) << s.describe();
-    auto ws = connect_ws();
-    ASSERT_TRUE(ws->send_json({{"type", "subscribe"}, {"stream", "rr"}, {"offset", "0"}}));
     ASSERT_TRUE(s.wait_messages(5)) << s.describe();
-    ASSERT_TRUE(ws_wait_count(*ws, "rr", 5, 5000ms)) << ws->describe();
 
     redis().restart(); // SIGKILL, then the same port; the AOF brings the 5 back
     cli_ = std::make_unique<redis_client>(redis().client());
@@ -194,16 +191,33 @@ TEST_F(StreamResumeRedisRestartAof, NothingIsLostOrRepeatedAcrossARedisRestart) 
         add("rr", {{"i", std::to_string(i)}});
 
     EXPECT_TRUE(s.wait_messages(25, 20000ms)) << s.describe();
-    EXPECT_TRUE(ws_wait_count(*ws, "rr", 25, 20000ms)) << ws->describe();
-    const auto sse_seq = seq_of(s.message_data());
-    EXPECT_EQ(sse_seq, range(0, 25)) << "SSE: " << first_difference(sse_seq, 0, 25);
-    const auto ws_seq = seq_of(ws_messages(ws->log(), "rr"));
-    EXPECT_EQ(ws_seq, range(0, 25)) << "WebSocket: " << first_difference(ws_seq, 0, 25);
+    const auto seq = seq_of(s.message_data());
+    EXPECT_EQ(seq, range(0, 25)) << first_difference(seq, 0, 25);
     EXPECT_FALSE(s.conn().body_complete()) << "the event stream ended with the restart";
-
-    // A later message still arrives (live again, not only re-checked once).
+    // Live again, not only re-checked once.
     add("rr", {{"i", "25"}});
     EXPECT_TRUE(s.wait_messages(26, 10000ms)) << s.describe();
+    EXPECT_EQ(seq_of(s.message_data()), range(0, 26));
+}
+
+TEST_F(StreamResumeRedisRestartAof, WebSocketLosesNothingAndRepeatsNothingAcrossARedisRestart) {
+    for (int i = 0; i < 5; ++i)
+        add("rr", {{"i", std::to_string(i)}});
+    auto ws = connect_ws();
+    ASSERT_TRUE(ws->send_json({{"type", "subscribe"}, {"stream", "rr"}, {"offset", "0"}}));
+    ASSERT_TRUE(ws_wait_count(*ws, "rr", 5, 5000ms)) << ws->describe();
+
+    redis().restart();
+    cli_ = std::make_unique<redis_client>(redis().client());
+    ASSERT_EQ(xlen(cli(), "rr"), 5) << "the AOF did not keep the stream";
+    for (int i = 5; i < 25; ++i)
+        add("rr", {{"i", std::to_string(i)}});
+
+    EXPECT_TRUE(ws_wait_count(*ws, "rr", 25, 20000ms)) << ws->describe();
+    const auto seq = seq_of(ws_messages(ws->log(), "rr"));
+    EXPECT_EQ(seq, range(0, 25)) << first_difference(seq, 0, 25);
+    EXPECT_FALSE(ws->closed()) << ws->describe();
+    add("rr", {{"i", "25"}});
     EXPECT_TRUE(ws_wait_count(*ws, "rr", 26, 10000ms)) << ws->describe();
 }
 
@@ -217,8 +231,7 @@ TEST_F(StreamResumeRedisRestartAof, KeyspaceFlagsAreSetAgainAfterARestart) {
         }
     };
     ASSERT_TRUE(wait_until(flags_ok, 5000ms)) << "redis.keyspace_events auto did not add K and t: `"
-                                               << config_get(cli(), "notify-keyspace-events")
-                                               << "`";
+                                              << config_get(cli(), "notify-keyspace-events") << "`";
     redis().restart();
     cli_ = std::make_unique<redis_client>(redis().client());
     EXPECT_EQ(config_get(cli(), "notify-keyspace-events"), "") << "a fresh Redis forgot CONFIG SET";
@@ -236,7 +249,7 @@ TEST_F(StreamResumeRedisRestart, MessagesWrittenAfterARestartWithoutPersistenceA
     stream_sse s(port(), "np", "?after=0");
     ASSERT_TRUE(s.wait_messages(3)) << s.describe();
     stream_poll p(port(), "/stream/np?after=" + before[2] + "&timeout=60");
-    ASSERT_TRUE(wait_subscribers(2));
+    ASSERT_TRUE(wait_watched("np"));
 
     redis().restart(); // no persistence: the stream is gone
     cli_ = std::make_unique<redis_client>(redis().client());
@@ -261,17 +274,31 @@ TEST_F(StreamResumeRedisRestart, MessagesWrittenAfterARestartWithoutPersistenceA
 
 // ------------------------------------------------------------ (c)
 
-TEST_F(StreamResume, ReplayThenLiveWhileXaddsRaceTheSubscriptions) {
+bool sse_until_last(stream_sse& s, int last, std::chrono::milliseconds timeout) {
+    return s.read_until(
+        [&](const sse_parse& p) {
+            auto ms = stream_sse::message_events(p);
+            return !ms.empty() && parse_or_null(ms.back().data()).value("i", json()) == last;
+        },
+        timeout);
+}
+
+bool ws_until_last(ws_client& ws, const std::string& stream, int last,
+                   std::chrono::milliseconds timeout) {
+    const auto reached = [&] {
+        auto m = ws_messages(ws.log(), stream);
+        return !m.empty() && m.back().value("i", json()) == last;
+    };
+    return reached() || ws.read_until([&](const json&) { return reached(); }, timeout).has_value();
+}
+
+TEST_F(StreamResume, SseAndLongPollReplayThenLiveWhileXaddsRace) {
     constexpr int kTotal = 2000;
     publisher pub(redis(), "race", kTotal, 2);
     ASSERT_TRUE(pub.wait_written(300));
 
     // Subscribers joining while the writes go on, each with an offset.
-    auto ws0 = connect_ws();
-    ASSERT_TRUE(ws0->send_json({{"type", "subscribe"}, {"stream", "race"}, {"offset", "0"}}));
-    const std::string id100 = pub.id(100);
-    auto ws100 = connect_ws();
-    ASSERT_TRUE(ws100->send_json({{"type", "subscribe"}, {"stream", "race"}, {"offset", id100}}));
+    stream_sse sse0(port(), "race", "?after=0");
     const std::string id200 = pub.id(200);
     stream_sse sse200(port(), "race", "", {{"Last-Event-ID", id200}});
     const std::string id250 = pub.id(250);
@@ -304,51 +331,21 @@ TEST_F(StreamResume, ReplayThenLiveWhileXaddsRaceTheSubscriptions) {
         }
     });
 
-    const auto until_last = [&](ws_client& ws) {
-        return ws_wait_count(ws, "race", 1, 10000ms) &&
-               ws.read_until(
-                     [&](const json&) {
-                         auto m = ws_messages(ws.log(), "race");
-                         return !m.empty() && m.back().value("i", json()) == kTotal - 1;
-                     },
-                     60000ms)
-                   .has_value();
-    };
-    const auto sse_until_last = [&](stream_sse& s) {
-        return s.read_until(
-            [&](const sse_parse& p) {
-                auto ms = stream_sse::message_events(p);
-                return !ms.empty() &&
-                       parse_or_null(ms.back().data()).value("i", json()) == kTotal - 1;
-            },
-            60000ms);
-    };
-    // Read all four concurrently enough: each read call drains what is there.
-    bool w0 = false, w100 = false, s200 = false, s250 = false;
-    const auto deadline = clock::now() + 90s;
-    while (!(w0 && w100 && s200 && s250) && clock::now() < deadline) {
-        if (!w0)
-            w0 = until_last(*ws0);
-        if (!w100)
-            w100 = until_last(*ws100);
-        if (!s200)
-            s200 = sse_until_last(sse200);
-        if (!s250)
-            s250 = sse_until_last(sse250);
-    }
+    const bool a0 = sse_until_last(sse0, kTotal - 1, 60000ms);
+    const bool a200 = sse_until_last(sse200, kTotal - 1, 60000ms);
+    const bool a250 = sse_until_last(sse250, kTotal - 1, 60000ms);
     pub.join();
     poller.join();
     EXPECT_TRUE(pub.error().empty()) << pub.error();
-    ASSERT_TRUE(w0 && w100 && s200 && s250)
-        << "not every subscriber reached the last message: ws0 " << w0 << " ws100 " << w100
-        << " sse200 " << s200 << " sse250 " << s250;
+    EXPECT_TRUE(a0) << sse0.describe();
+    EXPECT_TRUE(a200) << sse200.describe();
+    EXPECT_TRUE(a250) << sse250.describe();
 
-    const auto a = seq_of(ws_messages(ws0->log(), "race"));
-    EXPECT_EQ(a, range(0, kTotal)) << "ws offset 0: " << first_difference(a, 0, kTotal);
-    const auto b = seq_of(ws_messages(ws100->log(), "race"));
-    EXPECT_EQ(b, range(101, kTotal)) << "ws offset 100: " << first_difference(b, 101, kTotal);
+    const auto z = seq_of(sse0.message_data());
+    EXPECT_EQ(z, range(0, kTotal)) << "SSE after 0: " << first_difference(z, 0, kTotal);
     const auto c = seq_of(sse200.message_data());
-    EXPECT_EQ(c, range(201, kTotal)) << "SSE Last-Event-ID 200: " << first_difference(c, 201, kTotal);
+    EXPECT_EQ(c, range(201, kTotal))
+        << "SSE Last-Event-ID 200: " << first_difference(c, 201, kTotal);
     const auto d = seq_of(sse250.message_data());
     EXPECT_EQ(d, range(251, kTotal)) << "SSE after 250: " << first_difference(d, 251, kTotal);
     EXPECT_TRUE(poll_error.empty()) << poll_error;
@@ -356,36 +353,65 @@ TEST_F(StreamResume, ReplayThenLiveWhileXaddsRaceTheSubscriptions) {
     EXPECT_EQ(e, range(51, kTotal)) << "long-poll cursor: " << first_difference(e, 51, kTotal);
 }
 
-TEST_F(StreamResume, DollarSubscriptionsRacingXaddsMissNothingAfterSubscribed) {
-    // With offset $ the first message is whatever came after the
-    // subscription; from there on the sequence must have no hole.
+TEST_F(StreamResume, WebSocketReplayThenLiveWhileXaddsRace) {
+    constexpr int kTotal = 2000;
+    publisher pub(redis(), "race", kTotal, 2);
+    ASSERT_TRUE(pub.wait_written(300));
+    auto ws0 = connect_ws();
+    ASSERT_TRUE(ws0->send_json({{"type", "subscribe"}, {"stream", "race"}, {"offset", "0"}}));
+    const std::string id100 = pub.id(100);
+    auto ws100 = connect_ws();
+    ASSERT_TRUE(ws100->send_json({{"type", "subscribe"}, {"stream", "race"}, {"offset", id100}}));
+    // Two streams on one socket, one of them subscribed mid-way.
+    ASSERT_TRUE(pub.wait_written(700));
+    ASSERT_TRUE(ws100->send_json({{"type", "subscribe"}, {"stream", "race2"}, {"offset", "0"}}));
+
+    const bool w0 = ws_until_last(*ws0, "race", kTotal - 1, 60000ms);
+    const bool w100 = ws_until_last(*ws100, "race", kTotal - 1, 60000ms);
+    pub.join();
+    EXPECT_TRUE(pub.error().empty()) << pub.error();
+    ASSERT_TRUE(w0) << ws0->describe();
+    ASSERT_TRUE(w100) << ws100->describe();
+    const auto a = seq_of(ws_messages(ws0->log(), "race"));
+    EXPECT_EQ(a, range(0, kTotal)) << "ws offset 0: " << first_difference(a, 0, kTotal);
+    const auto b = seq_of(ws_messages(ws100->log(), "race"));
+    EXPECT_EQ(b, range(101, kTotal)) << "ws offset 100: " << first_difference(b, 101, kTotal);
+    EXPECT_TRUE(ws_messages(ws100->log(), "race2").empty());
+}
+
+// With offset $ the first message is whatever came after the subscription;
+// from there on the sequence must have no hole.
+::testing::AssertionResult contiguous_to(const std::vector<int>& seq, int lowest_first, int total) {
+    if (seq.empty())
+        return ::testing::AssertionFailure() << "no message";
+    if (seq.front() < lowest_first)
+        return ::testing::AssertionFailure()
+               << "message " << seq.front() << " from before the subscription was replayed";
+    if (seq != range(seq.front(), total))
+        return ::testing::AssertionFailure() << first_difference(seq, seq.front(), total);
+    return ::testing::AssertionSuccess();
+}
+
+TEST_F(StreamResume, SseDollarSubscriptionRacingXaddsMissesNothingAfterItStarts) {
+    constexpr int kTotal = 1500;
+    publisher pub(redis(), "dollar", kTotal, 2);
+    ASSERT_TRUE(pub.wait_written(200));
+    stream_sse s(port(), "dollar");
+    ASSERT_TRUE(s.wait_stream());
+    ASSERT_TRUE(sse_until_last(s, kTotal - 1, 60000ms)) << s.describe();
+    pub.join();
+    EXPECT_TRUE(contiguous_to(seq_of(s.message_data()), 199, kTotal));
+}
+
+TEST_F(StreamResume, WebSocketDollarSubscriptionRacingXaddsMissesNothingAfterItStarts) {
     constexpr int kTotal = 1500;
     publisher pub(redis(), "dollar", kTotal, 2);
     ASSERT_TRUE(pub.wait_written(200));
     auto ws = connect_ws();
     ASSERT_TRUE(ws->send_json({{"type", "subscribe"}, {"stream", "dollar"}}));
-    stream_sse s(port(), "dollar");
-    ASSERT_TRUE(s.wait_stream());
-    ASSERT_TRUE(ws->read_until(
-        [&](const json&) {
-            auto m = ws_messages(ws->log(), "dollar");
-            return !m.empty() && m.back().value("i", json()) == kTotal - 1;
-        },
-        60000ms))
-        << ws->describe();
-    ASSERT_TRUE(s.read_until(
-        [&](const sse_parse& p) {
-            auto ms = stream_sse::message_events(p);
-            return !ms.empty() && parse_or_null(ms.back().data()).value("i", json()) == kTotal - 1;
-        },
-        60000ms))
-        << s.describe();
+    ASSERT_TRUE(ws_until_last(*ws, "dollar", kTotal - 1, 60000ms)) << ws->describe();
     pub.join();
-    for (const auto& seq : {seq_of(ws_messages(ws->log(), "dollar")), seq_of(s.message_data())}) {
-        ASSERT_FALSE(seq.empty());
-        EXPECT_GE(seq.front(), 199) << "messages from before the subscription were replayed";
-        EXPECT_EQ(seq, range(seq.front(), kTotal)) << first_difference(seq, seq.front(), kTotal);
-    }
+    EXPECT_TRUE(contiguous_to(seq_of(ws_messages(ws->log(), "dollar")), 199, kTotal));
 }
 
 // ------------------------------------------------------------ fallback
@@ -396,16 +422,12 @@ class StreamResumeNoNotifications : public stream_test {
     }
 };
 
-TEST_F(StreamResumeNoNotifications, MessagesStillArriveByReChecking) {
+TEST_F(StreamResumeNoNotifications, LongPollAndSseStillGetMessagesByReChecking) {
     ASSERT_EQ(config_get(cli(), "notify-keyspace-events"), "");
     const auto first = add("fb", {{"i", "0"}});
     stream_poll p(port(), "/stream/fb?after=" + first + "&timeout=30");
     stream_sse s(port(), "fb", "?after=" + first);
     ASSERT_TRUE(s.wait_stream());
-    auto ws = connect_ws();
-    ASSERT_TRUE(ws->send_json({{"type", "subscribe"}, {"stream", "fb"}, {"offset", first}}));
-    ASSERT_TRUE(ws->read_until([](const json& f) { return f.value("type", "") == "subscribed"; }));
-    ASSERT_TRUE(wait_subscribers(3));
 
     const auto id = add("fb", {{"i", "1"}});
     // recheck_ms is 100: well within 3 s, and far before the 30 s timeout.
@@ -413,14 +435,35 @@ TEST_F(StreamResumeNoNotifications, MessagesStillArriveByReChecking) {
     ASSERT_TRUE(r) << "the long-poll was not answered by a re-check";
     EXPECT_EQ(offsets_of(parse_or_null(r->body)), std::vector<std::string>{id});
     EXPECT_TRUE(s.wait_messages(1, 3000ms)) << s.describe();
-    EXPECT_TRUE(ws_wait_count(*ws, "fb", 1, 3000ms)) << ws->describe();
     EXPECT_EQ(config_get(cli(), "notify-keyspace-events"), "")
         << "keyspace_events off must leave Redis's setting alone";
-
     // And again (the re-check goes on).
     add("fb", {{"i", "2"}});
     EXPECT_TRUE(s.wait_messages(2, 3000ms)) << s.describe();
-    EXPECT_TRUE(ws_wait_count(*ws, "fb", 2, 3000ms)) << ws->describe();
+    stream_poll p2(port(), "/stream/fb?after=" + id + "&timeout=30");
+    auto r2 = p2.wait(3000ms);
+    ASSERT_TRUE(r2);
+    EXPECT_EQ(seq_of(parse_or_null(r2->body)), std::vector<int>{2});
+    // And for a wait that starts before the message.
+    const auto last = add("fb", {{"i", "3"}});
+    stream_poll p3(port(), "/stream/fb?after=" + last + "&timeout=30");
+    add("fb", {{"i", "4"}});
+    auto r3 = p3.wait(3000ms);
+    ASSERT_TRUE(r3);
+    EXPECT_EQ(seq_of(parse_or_null(r3->body)), std::vector<int>{4});
+}
+
+TEST_F(StreamResumeNoNotifications, WebSocketStillGetsMessagesByReChecking) {
+    const auto first = add("fw", {{"i", "0"}});
+    auto ws = connect_ws();
+    ASSERT_TRUE(ws->send_json({{"type", "subscribe"}, {"stream", "fw"}, {"offset", first}}));
+    ASSERT_TRUE(ws->read_until([](const json& f) { return f.value("type", "") == "subscribed"; }))
+        << ws->describe();
+    add("fw", {{"i", "1"}});
+    EXPECT_TRUE(ws_wait_count(*ws, "fw", 1, 3000ms)) << ws->describe();
+    add("fw", {{"i", "2"}});
+    EXPECT_TRUE(ws_wait_count(*ws, "fw", 2, 3000ms)) << ws->describe();
+    EXPECT_EQ(seq_of(ws_messages(ws->log(), "fw")), (std::vector<int>{1, 2}));
 }
 
 class StreamResumeAuto : public stream_test {
@@ -437,7 +480,7 @@ TEST_F(StreamResumeAuto, AutoAddsTheFlagsAndAMissedNotificationIsReChecked) {
         << "`" << config_get(cli(), "notify-keyspace-events") << "`";
     stream_sse s(port(), "miss");
     ASSERT_TRUE(s.wait_stream());
-    ASSERT_TRUE(wait_subscribers(1));
+    ASSERT_TRUE(wait_watched("miss"));
     // Notifications silently switched off behind the daemon's back.
     cli().command({"CONFIG", "SET", "notify-keyspace-events", ""});
     const auto id = add("miss", {{"x", "1"}});

@@ -52,7 +52,7 @@ TEST_F(StreamSse, HeadRetryFirstThenMessages) {
         << "the stream starts with retry: <sse.retry_ms> (default 3000)";
     EXPECT_EQ(s.body().rfind("retry: 3000\n\n", 0), 0u) << s.describe();
 
-    ASSERT_TRUE(wait_subscribers(1));
+    ASSERT_TRUE(wait_watched("news"));
     const auto a = add("news", {{"t", "a"}, {"n", "1"}});
     const auto b = add("news", {{"t", "b"}, {"o", R"({"k":true})"}});
     ASSERT_TRUE(s.wait_messages(2)) << s.describe();
@@ -68,7 +68,7 @@ TEST_F(StreamSse, WithoutACursorOnlyNewMessagesAreSent) {
     add("fresh", {{"x", "old2"}});
     stream_sse s(port(), "fresh");
     ASSERT_TRUE(s.wait_stream()) << s.describe();
-    ASSERT_TRUE(wait_subscribers(1));
+    ASSERT_TRUE(wait_watched("fresh"));
     const auto id = add("fresh", {{"x", "new"}});
     ASSERT_TRUE(s.wait_messages(1)) << s.describe();
     const auto data = s.message_data();
@@ -221,7 +221,8 @@ TEST_F(StreamSseFan, HundredSubscribersCauseOneReadPerNotification) {
     }
     for (auto& s : subs)
         ASSERT_TRUE(s->wait_stream()) << s->describe();
-    ASSERT_TRUE(wait_subscribers(100, 10000ms)) << stream_subscribers();
+    ASSERT_TRUE(wait_watched("fan"));
+    wait_reads_settled();
 
     constexpr int kMessages = 5;
     const long long before = stream_read_calls(cli());
@@ -231,9 +232,9 @@ TEST_F(StreamSseFan, HundredSubscribersCauseOneReadPerNotification) {
             ASSERT_TRUE(s->wait_messages(m + 1, 5000ms)) << s->describe();
     }
     const long long reads = stream_read_calls(cli()) - before;
-    EXPECT_LE(reads, kMessages + 1) << "100 SSE subscribers of one stream caused " << reads
-                                    << " XREAD/XRANGE calls for " << kMessages
-                                    << " XADDs (one per notification expected, not 100)";
+    EXPECT_LE(reads, kMessages + 1)
+        << "100 SSE subscribers of one stream caused " << reads << " XREAD/XRANGE calls for "
+        << kMessages << " XADDs (one per notification expected, not 100)";
     for (auto& s : subs) {
         auto d = s->message_data();
         ASSERT_EQ(d.size(), static_cast<std::size_t>(kMessages));
@@ -256,7 +257,8 @@ TEST_F(StreamSseFan, RedisConnectionsDoNotGrowWith200Subscribers) {
         subs.push_back(std::make_unique<stream_sse>(port(), "conn" + std::to_string(i)));
     for (auto& s : subs)
         ASSERT_TRUE(s->wait_stream()) << s->describe();
-    ASSERT_TRUE(wait_subscribers(200, 10000ms));
+    ASSERT_TRUE(wait_watched("conn0"));
+    ASSERT_TRUE(wait_watched("conn199"));
     // Each of the 200 streams is live.
     add("conn0", {{"x", "1"}});
     add("conn199", {{"x", "1"}});

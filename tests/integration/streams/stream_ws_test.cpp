@@ -26,8 +26,7 @@ bool wait_ws_messages(ws_client& ws, const std::string& stream, std::size_t n,
     if (messages_in(ws.log(), stream).size() >= n)
         return true;
     return ws
-        .read_until([&](const json&) { return messages_in(ws.log(), stream).size() >= n; },
-                    timeout)
+        .read_until([&](const json&) { return messages_in(ws.log(), stream).size() >= n; }, timeout)
         .has_value();
 }
 
@@ -138,8 +137,7 @@ TEST_F(StreamWs, SubscribeWithAnOffsetIsExclusiveAndWithoutOneIsDollar) {
     auto ws = connect();
     ASSERT_TRUE(subscribe(*ws, {{"stream", "o"}, {"offset", ids[0]}, {"id", "a"}}));
     ASSERT_TRUE(wait_ws_messages(*ws, "o", 2)) << ws->describe();
-    EXPECT_EQ(offsets_of(messages_in(ws->log(), "o")),
-              (std::vector<std::string>{ids[1], ids[2]}));
+    EXPECT_EQ(offsets_of(messages_in(ws->log(), "o")), (std::vector<std::string>{ids[1], ids[2]}));
 
     auto ws2 = connect();
     auto ans = subscribe(*ws2, {{"stream", "o"}});
@@ -240,7 +238,8 @@ TEST_F(StreamWs, ErrorFramesLeaveTheSocketOpen) {
     EXPECT_EQ(*e, (json{{"type", "error"}, {"error", "Invalid name"}, {"id", 6}}));
 
     for (const json& bad : {json("abc"), json("1-2-3"), json(5), json("-1")}) {
-        ASSERT_TRUE(ws->send_json({{"type", "subscribe"}, {"stream", "ok"}, {"offset", bad}, {"id", 8}}));
+        ASSERT_TRUE(
+            ws->send_json({{"type", "subscribe"}, {"stream", "ok"}, {"offset", bad}, {"id", 8}}));
         e = ws->read_json();
         ASSERT_TRUE(e) << ws->describe();
         EXPECT_EQ(*e, (json{{"type", "error"}, {"error", "Invalid parameter"}, {"id", 8}}))
@@ -307,8 +306,9 @@ TEST_F(StreamWs, PublishAnswersPublished) {
     EXPECT_EQ(a->value("stream", ""), "wp");
     ASSERT_TRUE((*a)["offset"].is_string());
     auto r = get("/stream/wp?after=0&timeout=0");
-    EXPECT_EQ(parse_or_null(r.body),
-              json::array({{{"offset", (*a)["offset"]}, {"s", "text"}, {"n", 3}, {"o", {{"k", 1}}}}}));
+    EXPECT_EQ(
+        parse_or_null(r.body),
+        json::array({{{"offset", (*a)["offset"]}, {"s", "text"}, {"n", 3}, {"o", {{"k", 1}}}}}));
 
     // maxlen lowers the trimming for that call.
     for (int i = 0; i < 400; ++i) {
@@ -320,17 +320,24 @@ TEST_F(StreamWs, PublishAnswersPublished) {
     EXPECT_LT(xlen(cli(), "wm"), 150);
 
     // Not an object / bad maxlen: error frames.
-    ASSERT_TRUE(ws->send_json({{"type", "publish"}, {"stream", "wp"}, {"fields", {1, 2}}, {"id", 5}}));
+    ASSERT_TRUE(
+        ws->send_json({{"type", "publish"}, {"stream", "wp"}, {"fields", {1, 2}}, {"id", 5}}));
     a = ws->read_json();
     ASSERT_TRUE(a && is_type(*a, "error")) << ws->describe();
     EXPECT_EQ(a->value("id", json()), 5);
-    ASSERT_TRUE(ws->send_json(
-        {{"type", "publish"}, {"stream", "wp"}, {"fields", {{"a", 1}}}, {"maxlen", -1}, {"id", 6}}));
+    ASSERT_TRUE(ws->send_json({{"type", "publish"},
+                               {"stream", "wp"},
+                               {"fields", {{"a", 1}}},
+                               {"maxlen", -1},
+                               {"id", 6}}));
     a = ws->read_json();
     ASSERT_TRUE(a) << ws->describe();
     EXPECT_EQ(*a, (json{{"type", "error"}, {"error", "Invalid parameter"}, {"id", 6}}));
-    ASSERT_TRUE(ws->send_json(
-        {{"type", "publish"}, {"stream", "wp"}, {"fields", {{"a", 1}}}, {"maxlen", "5"}, {"id", 7}}));
+    ASSERT_TRUE(ws->send_json({{"type", "publish"},
+                               {"stream", "wp"},
+                               {"fields", {{"a", 1}}},
+                               {"maxlen", "5"},
+                               {"id", 7}}));
     a = ws->read_json();
     ASSERT_TRUE(a) << ws->describe();
     EXPECT_EQ(*a, (json{{"type", "error"}, {"error", "Invalid parameter"}, {"id", 7}}))
@@ -341,7 +348,8 @@ class StreamWsNoPublish : public daemon_test {};
 
 TEST_F(StreamWsNoPublish, PublishIsRefusedWhenSwitchedOff) {
     ws_client ws(port());
-    ASSERT_TRUE(ws.send_json({{"type", "publish"}, {"stream", "np"}, {"fields", {{"a", 1}}}, {"id", 1}}));
+    ASSERT_TRUE(
+        ws.send_json({{"type", "publish"}, {"stream", "np"}, {"fields", {{"a", 1}}}, {"id", 1}}));
     auto a = ws.read_json();
     ASSERT_TRUE(a) << ws.describe();
     EXPECT_TRUE(is_type(*a, "error")) << a->dump();
@@ -368,7 +376,8 @@ TEST_F(StreamWsSigned, NamesAreSignedAndPublishNeedsTheToken) {
     ASSERT_TRUE(a && is_type(*a, "subscribed")) << ws.describe();
 
     // publish: no token / wrong token refused, the right one accepted.
-    ASSERT_TRUE(ws.send_json({{"type", "publish"}, {"stream", seg}, {"fields", {{"a", 1}}}, {"id", 3}}));
+    ASSERT_TRUE(
+        ws.send_json({{"type", "publish"}, {"stream", seg}, {"fields", {{"a", 1}}}, {"id", 3}}));
     a = ws.read_json();
     ASSERT_TRUE(a) << ws.describe();
     EXPECT_EQ(*a, (json{{"type", "error"}, {"error", "Forbidden"}, {"id", 3}}));
@@ -395,9 +404,9 @@ TEST_F(StreamWsSigned, NamesAreSignedAndPublishNeedsTheToken) {
                 return true;
         return false;
     };
-    EXPECT_TRUE(has_messages() ||
-                ws.read_until([](const json& f) { return is_type(f, "messages"); }))
-        << ws.describe();
+    EXPECT_TRUE(has_messages() || ws.read_until([](const json& f) {
+        return is_type(f, "messages");
+    })) << ws.describe();
     EXPECT_EQ(xlen(cli(), "sec"), 1);
 }
 
@@ -423,8 +432,10 @@ TEST_F(StreamWs, GroupSubscriptionAndAck) {
     ids.push_back(add("wg", {{"i", "3"}}));
     ASSERT_TRUE(wait_ws_messages(*ws, "wg", 4)) << ws->describe();
 
-    ASSERT_TRUE(ws->send_json(
-        {{"type", "ack"}, {"stream", "wg"}, {"group", "g"}, {"offsets", {ids[0], ids[1], ids[3]}}}));
+    ASSERT_TRUE(ws->send_json({{"type", "ack"},
+                               {"stream", "wg"},
+                               {"group", "g"},
+                               {"offsets", {ids[0], ids[1], ids[3]}}}));
     auto a = ws->read_until([](const json& f) { return !is_type(f, "messages"); });
     ASSERT_TRUE(a) << ws->describe();
     EXPECT_EQ(*a, (json{{"type", "acked"}, {"stream", "wg"}, {"acked", 3}}));
@@ -457,7 +468,8 @@ TEST_F(StreamWs, GroupSubscriptionsShareMessages) {
 TEST_F(StreamWs, AGroupStartsAtDollarUnlessStartZero) {
     add("gd", {{"x", "old"}});
     auto ws = connect();
-    ASSERT_TRUE(subscribe(*ws, {{"stream", "gd"}, {"group", "g"}, {"consumer", "c"}, {"offset", "0"}}));
+    ASSERT_TRUE(
+        subscribe(*ws, {{"stream", "gd"}, {"group", "g"}, {"consumer", "c"}, {"offset", "0"}}));
     const auto id = add("gd", {{"x", "new"}});
     ASSERT_TRUE(wait_ws_messages(*ws, "gd", 1)) << ws->describe();
     EXPECT_EQ(offsets_of(messages_in(ws->log(), "gd")), std::vector<std::string>{id})
@@ -487,9 +499,8 @@ TEST_F(StreamWsSlow, AClientThatNeverReadsIsDropped) {
     auto fast = connect_ws();
     ASSERT_TRUE(fast->send_json({{"type", "subscribe"}, {"stream", "flood"}}));
     ASSERT_TRUE(fast->read_until([](const json& f) { return is_type(f, "subscribed"); }));
-    ASSERT_TRUE(wait_subscribers(2));
-    ASSERT_TRUE(wait_until([&] { return daemon().metric("redis_push_ws_connections") == 2.0; },
-                           5000ms));
+    ASSERT_TRUE(
+        wait_until([&] { return daemon().metric("redis_push_ws_connections") == 2.0; }, 5000ms));
     const std::string blob(2000, 'x');
     int sent = 0;
     const bool dropped = wait_until(
