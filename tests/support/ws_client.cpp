@@ -114,6 +114,10 @@ ws_client::ws_client(std::uint16_t port, ws_options opts) : p_(std::make_unique<
     t.idle_timeout = websocket::stream_base::none();
     t.keep_alive_pings = false;
     p_->ws.set_option(t);
+    p_->ws.control_callback([pings = pings_](websocket::frame_type kind, beast::string_view) {
+        if (kind == websocket::frame_type::ping)
+            ++*pings;
+    });
     websocket::response_type res;
     bool done = false;
     beast::error_code ec;
@@ -268,6 +272,16 @@ bool ws_client::wait_closed(std::chrono::milliseconds timeout) {
         if (now >= deadline)
             return false;
         read(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) + 1ms);
+    }
+    return true;
+}
+
+bool ws_client::wait_pings(int n, std::chrono::milliseconds timeout) {
+    const auto deadline = clock::now() + timeout;
+    while (*pings_ < n) {
+        if (closed_ || clock::now() >= deadline)
+            return false;
+        read(50ms);
     }
     return true;
 }

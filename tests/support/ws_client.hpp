@@ -85,6 +85,12 @@ public:
     const std::vector<nlohmann::json>& log() const { return log_; }
     std::string describe() const;
 
+    // Ping frames received so far (counted while reading; Beast answers
+    // each with a pong).
+    int pings() const { return *pings_; }
+    // Reads (keeping messages in log()) until n pings arrived in total.
+    bool wait_pings(int n, std::chrono::milliseconds timeout);
+
     // Sends a close frame (code 1000) and waits briefly for the answer.
     void close(std::chrono::milliseconds timeout = 2000ms);
     // Drops the TCP connection without a close frame.
@@ -100,6 +106,7 @@ private:
     std::string close_reason_;
     std::string error_;
     std::vector<nlohmann::json> log_;
+    std::shared_ptr<int> pings_ = std::make_shared<int>(0);
 };
 
 } // namespace rpd::test

@@ -338,6 +338,15 @@ TEST_F(StreamPollSigned, ASignedNameReadsTheBareKey) {
     EXPECT_EQ(offsets_of(parse_or_null(r.body)), std::vector<std::string>{id});
 }
 
+TEST_F(StreamPollSigned, TheSegmentIsPercentDecodedBeforeTheSignatureIsSplitOff) {
+    const auto id = add("pct", {{"x", "1"}});
+    const auto seg = signed_stream(kSecret, "pct");
+    const auto encoded = "pct%2E" + seg.substr(4);
+    auto r = get("/stream/" + encoded + "?after=0&timeout=0");
+    EXPECT_EQ(r.status, 200) << encoded << " -> " << r.body;
+    EXPECT_EQ(offsets_of(parse_or_null(r.body)), std::vector<std::string>{id});
+}
+
 TEST_F(StreamPollSigned, TheCliSignsStreamNames) {
     auto out = run_command({daemon_binary(), "--config", daemon().config_path(), "--sign-for",
                             "stream", "--sign", "news"});
@@ -404,6 +413,31 @@ TEST_F(StreamPoll, RedisDownIs503) {
     EXPECT_TRUE(is_error_body(r.body, "Redis unavailable"));
     r = get("/stream/down?timeout=5", {}, 10000ms);
     EXPECT_EQ(r.status, 503) << "a long-poll that cannot start is 503 too";
+    EXPECT_TRUE(is_error_body(r.body, "Redis unavailable"));
+
+    stream_sse s(port(), "down", "?after=0");
+    ASSERT_TRUE(s.wait_head());
+    EXPECT_EQ(s.response().status, 503) << "an event stream that cannot start";
+    ASSERT_TRUE(s.conn().read_body(3000ms));
+    EXPECT_TRUE(is_error_body(s.body(), "Redis unavailable"));
+
+    r = post(port(), "/stream/down", R"({"a":1})", {{"Content-Type", "application/json"}});
+    EXPECT_EQ(r.status, 503) << "publish";
+    EXPECT_TRUE(is_error_body(r.body, "Redis unavailable"));
+    r = get("/stream/down?group=g&consumer=c&timeout=0");
+    EXPECT_EQ(r.status, 503) << "group read";
+}
+
+class StreamPollOff : public daemon_test {
+    json daemon_config() override { return {{"stream", {{"enabled", false}}}}; }
+};
+
+TEST_F(StreamPollOff, SwitchedOffStreamModePathsAre404) {
+    EXPECT_EQ(http_get(port(), "/stream/x?after=0&timeout=0").status, 404);
+    EXPECT_EQ(http_get(port(), "/stream/x?group=g&consumer=c&timeout=0").status, 404);
+    stream_sse s(port(), "x");
+    ASSERT_TRUE(s.wait_head());
+    EXPECT_EQ(s.response().status, 404) << "SSE included";
 }
 
 // ------------------------------------------------------------ gap

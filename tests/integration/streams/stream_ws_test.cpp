@@ -521,15 +521,28 @@ TEST_F(StreamWsSlow, AClientThatNeverReadsIsDropped) {
     EXPECT_TRUE(wait_ws_messages(*fast, "flood", before + 1, 10000ms)) << fast->describe();
 }
 
+class StreamWsPing : public stream_test {
+    json extra_config() override { return {{"ws", {{"ping_seconds", 1}}}}; }
+};
+
+TEST_F(StreamWsPing, PingsEveryPingSecondsAndAnsweringKeepsTheSocket) {
+    auto ws = connect_ws();
+    ASSERT_TRUE(ws->send_json({{"type", "subscribe"}, {"stream", "pg"}}));
+    // The client answers every ping (Beast pongs while reading): three pings
+    // later the socket is still open and still delivers.
+    ASSERT_TRUE(ws->wait_pings(3, 8000ms))
+        << "pings seen: " << ws->pings() << "; " << ws->describe();
+    EXPECT_FALSE(ws->closed()) << ws->describe();
+    const auto id = add("pg", {{"x", "1"}});
+    ASSERT_TRUE(wait_ws_messages(*ws, "pg", 1)) << ws->describe();
+    EXPECT_EQ(offsets_of(messages_in(ws->log(), "pg")), std::vector<std::string>{id});
+}
+
 class StreamWsOff : public daemon_test {
     json daemon_config() override { return {{"stream", {{"enabled", false}}}}; }
 };
 
-TEST_F(StreamWsOff, SwitchedOffStreamModeIs404AndAnErrorFrame) {
-    EXPECT_EQ(http_get(port(), "/stream/x?after=0&timeout=0").status, 404);
-    stream_sse s(port(), "x");
-    ASSERT_TRUE(s.wait_head());
-    EXPECT_EQ(s.response().status, 404);
+TEST_F(StreamWsOff, SwitchedOffStreamModeSubscribeIsAnErrorFrame) {
     ws_client ws(port());
     ASSERT_TRUE(ws.send_json({{"type", "subscribe"}, {"stream", "x"}, {"id", 1}}));
     auto a = ws.read_json();
