@@ -280,6 +280,16 @@ TEST_F(StreamPoll, MalformedParametersAre400InvalidParameter) {
     }
 }
 
+// MODES.md 6: "`order` only `desc`; else 400 Invalid parameter" (stated for
+// every parameter list, not only history pages).
+TEST_F(StreamPoll, AnOrderOtherThanDescIs400) {
+    for (const std::string q : {"order=asc", "order=DESC", "order="}) {
+        auto r = get("/stream/p?" + q + "&timeout=0");
+        EXPECT_EQ(r.status, 400) << q << " -> " << r.body;
+        EXPECT_TRUE(is_error_body(r.body, "Invalid parameter")) << q;
+    }
+}
+
 TEST_F(StreamPoll, WellFormedParametersAreAccepted) {
     const auto id = add("ok", {{"x", "1"}});
     for (const std::string& q : std::vector<std::string>{

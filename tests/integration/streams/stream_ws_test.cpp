@@ -465,15 +465,48 @@ TEST_F(StreamWs, GroupSubscriptionsShareMessages) {
     EXPECT_EQ(std::set<std::string>(got.begin(), got.end()), all);
 }
 
+// XINFO GROUPS of a stream, for failure messages.
+std::string groups_info(redis_client& c, const std::string& name) {
+    std::string out;
+    try {
+        for (auto& g : c.command({"XINFO", "GROUPS", skey(name)}).elements) {
+            out += "{";
+            for (std::size_t i = 0; i + 1 < g.elements.size(); i += 2)
+                out += g.elements[i].str + "=" +
+                       (g.elements[i + 1].type == redis_value::kind::integer
+                            ? std::to_string(g.elements[i + 1].integer)
+                            : g.elements[i + 1].str) +
+                       " ";
+            out += "}";
+        }
+    } catch (const std::exception& e) {
+        out = e.what();
+    }
+    return out.empty() ? "<no group>" : out;
+}
+
 TEST_F(StreamWs, AGroupStartsAtDollarUnlessStartZero) {
     add("gd", {{"x", "old"}});
     auto ws = connect();
     ASSERT_TRUE(
         subscribe(*ws, {{"stream", "gd"}, {"group", "g"}, {"consumer", "c"}, {"offset", "0"}}));
     const auto id = add("gd", {{"x", "new"}});
-    ASSERT_TRUE(wait_ws_messages(*ws, "gd", 1)) << ws->describe();
+    ASSERT_TRUE(wait_ws_messages(*ws, "gd", 1))
+        << "a message XADDed right after `subscribed` never came; new entry " << id
+        << ", groups: " << groups_info(cli(), "gd") << "; " << ws->describe();
     EXPECT_EQ(offsets_of(messages_in(ws->log(), "gd")), std::vector<std::string>{id})
         << "offset is ignored in a group subscription; the group starts at $";
+}
+
+TEST_F(StreamWs, AGroupSubscriptionOnAnExistingStreamGetsWhatComesAfterSubscribed) {
+    add("ge", {{"x", "old"}});
+    auto ws = connect();
+    ASSERT_TRUE(subscribe(*ws, {{"stream", "ge"}, {"group", "g"}, {"consumer", "c"}}));
+    const auto id = add("ge", {{"x", "new"}});
+    ASSERT_TRUE(wait_ws_messages(*ws, "ge", 1))
+        << "a message XADDed right after `subscribed` never came; new entry " << id
+        << ", groups: " << groups_info(cli(), "ge") << "; " << ws->describe();
+    EXPECT_EQ(offsets_of(messages_in(ws->log(), "ge")), std::vector<std::string>{id});
 }
 
 // ------------------------------------------------------------ lifecycle
