@@ -265,13 +265,11 @@ TEST_F(StreamPollShortTimeouts, ATimeoutOverTheMaximumIsClamped) {
 TEST_F(StreamPoll, MalformedParametersAre400InvalidParameter) {
     add("p", {{"x", "1"}});
     const std::vector<std::string> queries = {
-        "after=abc",    "after=1-2-3", "after=-1",    "after=1.5",
-        "after=1-",     "after=-5",    "after=1-x",   "after=%20",
-        "after=",       "after=0x10",  "count=-1",    "count=abc",
-        "count=1.0",    "count=%2B5",  "count=0x10",  "count=",
-        "count=1e3",    "timeout=-1",  "timeout=abc", "timeout=1.5",
-        "timeout=%2B1", "timeout=",    "timeout=1s",  "order=asc",
-        "order=DESC",   "order=",      "count=5x",    "after=18446744073709551616-0"};
+        "after=abc",    "after=1-2-3", "after=-1",   "after=1.5",   "after=1-",
+        "after=-5",     "after=1-x",   "after=%20",  "after=",      "after=0x10",
+        "count=-1",     "count=abc",   "count=1.0",  "count=%2B5",  "count=0x10",
+        "count=",       "count=1e3",   "timeout=-1", "timeout=abc", "timeout=1.5",
+        "timeout=%2B1", "timeout=",    "timeout=1s", "count=5x",    "after=18446744073709551616-0"};
     for (const auto& q : queries) {
         auto r = get("/stream/p?" + q + (contains(q, "timeout=") ? "" : "&timeout=0"));
         EXPECT_EQ(r.status, 400) << q << " -> " << r.body;

@@ -264,12 +264,14 @@ TEST_F(StreamResumeRedisRestart, MessagesWrittenAfterARestartWithoutPersistenceA
     EXPECT_EQ(seq, range(0, 13)) << first_difference(seq, 0, 13);
     auto r = p.wait(20000ms);
     ASSERT_TRUE(r) << "the long-poll waiting across the restart was not answered";
-    if (r->status == 503)
-        GTEST_SKIP() << "the long-poll was answered 503 while Redis was down (allowed)";
-    EXPECT_EQ(r->status, 200) << r->body;
-    const auto got = parse_or_null(r->body);
-    ASSERT_TRUE(got.is_array() && !got.empty()) << r->body;
-    EXPECT_EQ(got[0]["offset"], after[0]);
+    // A long-poll may be answered 503 while Redis is down; when it waited
+    // through, it gets the first message written after the restart.
+    if (r->status != 503) {
+        EXPECT_EQ(r->status, 200) << r->body;
+        const auto got = parse_or_null(r->body);
+        ASSERT_TRUE(got.is_array() && !got.empty()) << r->body;
+        EXPECT_EQ(got[0]["offset"], after[0]);
+    }
 }
 
 // ------------------------------------------------------------ (c)
