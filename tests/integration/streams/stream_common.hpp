@@ -152,6 +152,49 @@ inline std::string config_get(redis_client& c, const std::string& key) {
     return v.elements.size() >= 2 ? v.elements[1].str : std::string();
 }
 
+// `redis-cli monitor` in the background: every command Redis executes,
+// one line each (`<time> [db addr] "CMD" "arg" ...`).
+class redis_monitor {
+public:
+    explicit redis_monitor(std::uint16_t redis_port) {
+        proc_ = child_process::spawn(
+            {"/usr/bin/redis-cli", "-p", std::to_string(redis_port), "monitor"},
+            dir_.file("monitor.log"), dir_.file("monitor.err"));
+        if (!wait_until([&] { return contains(text(), "OK"); }, 5000ms))
+            throw std::runtime_error("redis-cli monitor did not start: " +
+                                     read_file(dir_.file("monitor.err")));
+    }
+    ~redis_monitor() { proc_.kill_now(); }
+    std::string text() const { return read_file(dir_.file("monitor.log")); }
+    // Lines holding every fragment given.
+    std::vector<std::string> lines_with(const std::vector<std::string>& fragments) const {
+        std::vector<std::string> out;
+        const std::string t = text();
+        std::size_t pos = 0;
+        while (pos < t.size()) {
+            auto nl = t.find('\n', pos);
+            if (nl == std::string::npos)
+                nl = t.size();
+            const std::string line = t.substr(pos, nl - pos);
+            bool all = true;
+            for (auto& f : fragments)
+                all = all && contains(line, f);
+            if (all)
+                out.push_back(line);
+            pos = nl + 1;
+        }
+        return out;
+    }
+    bool wait_for(const std::vector<std::string>& fragments,
+                  std::chrono::milliseconds timeout = 3000ms) const {
+        return wait_until([&] { return !lines_with(fragments).empty(); }, timeout, 10ms);
+    }
+
+private:
+    temp_dir dir_;
+    child_process proc_;
+};
+
 // ------------------------------------------------------------ long-poll
 
 // A long-poll in flight on its own connection.

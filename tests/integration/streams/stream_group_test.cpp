@@ -51,6 +51,24 @@ TEST_F(StreamGroup, TheGroupIsCreatedOnFirstUseAtDollar) {
               json::array({{{"offset", id}, {"x", "after"}}}));
 }
 
+TEST_F(StreamGroup, RedisSeesXgroupCreateMkstreamXreadgroupAndXack) {
+    redis_monitor mon(redis().port());
+    read("mg", "group=g&consumer=c&timeout=0");
+    EXPECT_TRUE(mon.wait_for({R"("XGROUP" "CREATE" "RA_S_mg" "g" "$" "MKSTREAM")"})) << mon.text();
+    EXPECT_TRUE(mon.wait_for({R"("XREADGROUP" "GROUP" "g" "c")", R"(">")"})) << mon.text();
+    read("mg0", "group=g&consumer=c&start=0&timeout=0");
+    EXPECT_TRUE(mon.wait_for({R"("XGROUP" "CREATE" "RA_S_mg0" "g" "0" "MKSTREAM")"})) << mon.text();
+    const auto id = add("mg", {{"x", "1"}});
+    read("mg", "group=g&consumer=c&timeout=0");
+    read("mg", "group=g&consumer=c&pending&timeout=0");
+    EXPECT_TRUE(mon.wait_for({R"("XREADGROUP" "GROUP" "g" "c")", R"("RA_S_mg" "0")"}))
+        << "&pending reads XREADGROUP ... 0:\n"
+        << mon.text();
+    auto r = post(port(), "/stream/mg/ack?group=g", json{id}.dump(), kJson);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_TRUE(mon.wait_for({R"("XACK" "RA_S_mg" "g")", id})) << mon.text();
+}
+
 TEST_F(StreamGroup, MkstreamCreatesAMissingStream) {
     EXPECT_EQ(read("fresh", "group=g&consumer=c&timeout=0"), json::array());
     EXPECT_EQ(cli().command({"TYPE", skey("fresh")}).str, "stream");
@@ -165,7 +183,11 @@ TEST_F(StreamGroupClaim, IdleMessagesOfADeadConsumerAreClaimedFirst) {
             return v.elements.size() == 2;
         },
         5000ms, 50ms));
+    redis_monitor mon(redis().port());
     r = get("/stream/cl?group=g&consumer=alive&count=10&timeout=0");
+    EXPECT_TRUE(mon.wait_for({R"("XAUTOCLAIM" "RA_S_cl" "g" "alive" "200")"}))
+        << "XAUTOCLAIM with min-idle-time stream.claim_idle_ms:\n"
+        << mon.text();
     ASSERT_EQ(r.status, 200) << r.body;
     auto got = offsets_of(parse_or_null(r.body));
     ASSERT_GE(got.size(), 2u) << r.body;

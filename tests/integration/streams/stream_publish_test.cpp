@@ -69,6 +69,22 @@ TEST_F(StreamPublish, PublishIs201WithTheOffsetAndFieldsAsSpecified) {
     EXPECT_EQ(m[0]["b"], true);
 }
 
+TEST_F(StreamPublish, RedisSeesOneXaddWithMaxlenApproximate) {
+    redis_monitor mon(redis().port());
+    auto r = post(port(), "/stream/mon", R"({"a":"x"})", kJson);
+    ASSERT_EQ(r.status, 201);
+    ASSERT_TRUE(mon.wait_for({"\"XADD\"", "\"RA_S_mon\""})) << mon.text();
+    const auto xadds = mon.lines_with({"\"XADD\"", "\"RA_S_mon\""});
+    EXPECT_EQ(xadds.size(), 1u) << mon.text();
+    EXPECT_TRUE(contains(xadds[0], R"("MAXLEN" "~" "10000")"))
+        << "default MAXLEN ~ stream.maxlen (10000): " << xadds[0];
+    r = post(port(), "/stream/mon?maxlen=7", R"({"a":"x"})", kJson);
+    ASSERT_EQ(r.status, 201);
+    ASSERT_TRUE(mon.wait_for({"\"XADD\"", "\"RA_S_mon\"", R"("MAXLEN" "~" "7")"}))
+        << "?maxlen=7 lowers it for this call:\n"
+        << mon.text();
+}
+
 TEST_F(StreamPublish, OffsetsIncrease) {
     std::string prev = "0-0";
     for (int i = 0; i < 20; ++i) {
