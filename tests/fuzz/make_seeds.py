@@ -165,3 +165,76 @@ session_seeds = [
                                             "GET / HTTP/1.1\r\n\r\nGET /metrics HTTP/1.1\r\n\r\n"),
 ]
 write("session", [bytes([f]) + s.encode("latin-1") for f, s in session_seeds])
+
+# ---- ws_message: byte 0 = flags (fuzz_ws_message.cpp), then messages cut at 0x1E --
+import base64
+import hmac
+
+WS_OFF, WS_SIGNED, WS_PUBLISH, WS_FEW, WS_POLL = 1, 2, 4, 8, 16
+WS_SECRET = b"fuzz-secret"
+
+
+def ws_sig(data, size):
+    mac = hmac.new(WS_SECRET, data.encode(), hashlib.sha256).digest()[:size]
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def ws(*messages):
+    return SEP.join(json.dumps(m, separators=(",", ":")) if not isinstance(m, str) else m
+                    for m in messages)
+
+
+signed = "orders." + ws_sig("stream:orders", 8)
+token = ws_sig("publish:orders", 32)
+ws_message_seeds = [
+    (0, ws({"type": "subscribe", "stream": "orders", "offset": "$", "id": 1})),
+    (WS_POLL, ws({"type": "subscribe", "stream": "orders", "offset": "0", "id": "a"},
+                 {"type": "unsubscribe", "stream": "orders", "id": "b"})),
+    (WS_POLL, ws({"type": "subscribe", "stream": "orders", "offset": "1700000000000-3"},
+                 {"type": "subscribe", "stream": "orders"})),
+    (0, ws({"type": "subscribe", "stream": "orders", "offset": 0},
+           {"type": "subscribe", "stream": "x", "offset": "-1"},
+           {"type": "subscribe", "stream": "y", "offset": "1-2-3"},
+           {"type": "subscribe", "stream": "z", "offset": "18446744073709551616"})),
+    (0, ws({"type": "subscribe", "stream": "orders", "group": "g", "consumer": "c", "start": "0",
+            "id": [1, 2]},
+           {"type": "subscribe", "stream": "o2", "group": "g"},
+           {"type": "subscribe", "stream": "o3", "group": "", "consumer": "c"})),
+    (WS_FEW, ws({"type": "subscribe", "stream": "a"}, {"type": "subscribe", "stream": "b"},
+                {"type": "subscribe", "stream": "c", "id": None})),
+    (WS_PUBLISH, ws({"type": "publish", "stream": "orders", "fields": {"a": 1, "b": "x",
+                                                                      "c": {"d": [1]}},
+                     "maxlen": 10, "id": 7})),
+    (WS_PUBLISH, ws({"type": "publish", "stream": "orders", "fields": [1]},
+                    {"type": "publish", "stream": "orders", "fields": {}, "maxlen": -1},
+                    {"type": "publish", "stream": "orders", "fields": {}, "maxlen": 1.5})),
+    (0, ws({"type": "publish", "stream": "orders", "fields": {"a": 1}})),
+    (WS_SIGNED | WS_PUBLISH, ws({"type": "publish", "stream": signed, "fields": {"a": 1},
+                                 "token": token},
+                                {"type": "publish", "stream": signed, "fields": {"a": 1},
+                                 "token": "bad"},
+                                {"type": "subscribe", "stream": signed},
+                                {"type": "subscribe", "stream": "orders"},
+                                {"type": "subscribe", "stream": "orders.AAAAAAAAAAA"})),
+    (WS_POLL, ws({"type": "ack", "stream": "orders", "group": "g", "offsets": ["1-1", "2"],
+                  "id": {"k": "v"}},
+                 {"type": "ack", "stream": "orders", "group": "g", "offsets": []},
+                 {"type": "ack", "stream": "orders", "group": "g", "offsets": [1]},
+                 {"type": "ack", "stream": "orders", "offsets": ["1-1"]})),
+    (WS_OFF, ws({"type": "subscribe", "stream": "orders", "id": 1},
+                {"type": "unsubscribe", "stream": "orders"})),
+    (0, ws({"type": "unsubscribe", "stream": "nope"}, {"type": "fetch", "stream": "orders"},
+           {"event": "identify", "queue": "me"}, {"type": 1}, {"id": 3}, {})),
+    (0, ws("not json", "[1,2]", "\"s\"", "null", "{", "{\"type\":\"subscribe\"", "",
+           "{\"type\":\"subscribe\",\"stream\":\"a\"} trailing", "\xff\xfe",
+           "{\"type\":\"subscribe\",\"stream\":\"\\u00e9\"}",
+           "{\"type\":\"subscribe\",\"stream\":\"a\u0000b\"}")),
+    (0, ws({"type": "subscribe", "stream": "a/b:c@d.e-f_g"},
+           {"type": "subscribe", "stream": "a" * 201},
+           {"type": "subscribe", "stream": "%41"},
+           {"type": "subscribe", "stream": ""})),
+    (WS_POLL, ws({"type": "subscribe", "stream": "s", "offset": "$", "id": 1.5},
+                 {"type": "subscribe", "stream": "s", "id": -0.0},
+                 {"type": "unsubscribe", "stream": "s", "id": 1e300})),
+]
+write("ws_message", [bytes([f]) + s.encode("utf-8", "surrogateescape") for f, s in ws_message_seeds])
