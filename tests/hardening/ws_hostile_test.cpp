@@ -214,7 +214,8 @@ TEST_F(ws_hostile, FloodOfInvalidFramesGetsErrorFramesAndHealthzIsAnswered) {
 class WsSmallMessages : public ws_hostile {
 protected:
     json daemon_config() override {
-        return {{"ws", {{"max_message_bytes", 1024}}}, {"log", {{"level", "info"}}}};
+        return {{"ws", {{"max_message_bytes", 1024}, {"ping_seconds", 2}}},
+                {"log", {{"level", "info"}}}};
     }
 };
 
@@ -237,7 +238,26 @@ TEST_F(WsSmallMessages, MessageOverTheLimitClosesWith1009) {
     ASSERT_TRUE(c.wait_closed(10000ms)) << "not closed";
     ASSERT_TRUE(c.close_frame()) << "closed without a close frame";
     EXPECT_EQ(c.close_frame()->close_code(), 1009u);
-    EXPECT_TRUE(wait_until([&] { return connections_open() <= baseline; }, 5000ms));
+    c.close(); // a well-behaved client closes its side after the close frame
+    EXPECT_TRUE(wait_until([&] { return connections_open() <= baseline; }, 5000ms))
+        << "connections_open " << connections_open();
+    expect_still_serving();
+}
+
+TEST_F(WsSmallMessages, ClientThatNeverClosesAfter1009IsReleasedWithinAPingInterval) {
+    ASSERT_TRUE(wait_until([&] { return connections_open() <= 1.0; }, 5000ms));
+    const double baseline = connections_open();
+    ws_raw_client c(port());
+    ASSERT_TRUE(c.handshake());
+    ASSERT_TRUE(c.send_text(std::string(5000, 'z')));
+    ASSERT_TRUE(c.wait_closed(10000ms)) << "not closed";
+    // The daemon half-closed and drains until our EOF, bounded by the
+    // handshake timeout (ws.ping_seconds, 2 s here). We keep our side open.
+    const auto t0 = clock::now();
+    EXPECT_TRUE(wait_until([&] { return connections_open() <= baseline; }, 10000ms))
+        << "connections_open " << connections_open();
+    std::cerr << "[ measure  ] a client that keeps its side open after a 1009 was released after "
+              << ms_since(t0) << " ms\n";
     expect_still_serving();
 }
 
@@ -330,7 +350,16 @@ TEST_F(ws_hostile, SubscribeUnsubscribeCyclesLeaveNoSubscribersBehind) {
 
 // ======================================================= 5. deeply nested JSON
 
-TEST_F(ws_hostile, DeeplyNestedIdInOneMessageIsAnswered) {
+// The id of a request is echoed in its answer. ws_client::on_message
+// serialises it with nlohmann's recursive dump, so the nesting a message can
+// hold is a stack depth. At the default ws.max_message_bytes (64 KiB, ~32000
+// levels) a Release daemon survives; a Debug or sanitizer build does not
+// (stack overflow: DAEMON BUG, see the report), hence skipped there.
+TEST_F(ws_hostile, DeeplyNestedIdAtTheDefaultLimitIsAnswered) {
+#if defined(__SANITIZE_ADDRESS__) || !defined(NDEBUG)
+    GTEST_SKIP() << "crashes a Debug or sanitizer daemon (stack overflow): see "
+                    "WsBigMessages.DISABLED_DeeplyNestedIdDoesNotCrashTheDaemon";
+#endif
     ws_raw_client c(port());
     ASSERT_TRUE(c.handshake());
     const std::size_t depth = 32000; // within ws.max_message_bytes 65536
@@ -340,6 +369,31 @@ TEST_F(ws_hostile, DeeplyNestedIdInOneMessageIsAnswered) {
     ASSERT_TRUE(daemon().running()) << "the daemon died (stack overflow?)";
     ASSERT_TRUE(f);
     EXPECT_EQ(f->payload, R"({"type":"error","error":"Unknown type","id":)" + id + "}");
+    expect_still_serving();
+}
+
+class WsBigMessages : public ws_hostile {
+protected:
+    json daemon_config() override {
+        return {{"ws", {{"max_message_bytes", 1048576}}}, {"log", {{"level", "info"}}}};
+    }
+};
+
+// DAEMON BUG: with ws.max_message_bytes 1 MiB (allowed up to 16 MiB), one
+// unauthenticated message {"type":"x","id":[[[...]]]} 300000 levels deep
+// crashes the daemon (SIGSEGV, stack overflow in
+// nlohmann::detail::serializer::dump called from ws_client::on_message).
+// Disabled until the daemon bounds the nesting (or stops re-serialising the id).
+TEST_F(WsBigMessages, DISABLED_DeeplyNestedIdDoesNotCrashTheDaemon) {
+    ws_raw_client c(port());
+    ASSERT_TRUE(c.handshake());
+    const std::size_t depth = 300000;
+    const std::string id = std::string(depth, '[') + std::string(depth, ']');
+    ASSERT_TRUE(c.send_text(R"({"type":"nope","id":)" + id + "}"));
+    const auto f = c.next(10000ms);
+    ASSERT_TRUE(daemon().running()) << "the daemon died: " << tail(daemon().stderr_text(), 2000);
+    ASSERT_TRUE(f) << "no answer";
+    EXPECT_EQ(f->opcode, 1);
     expect_still_serving();
 }
 
