@@ -214,7 +214,8 @@ TEST_F(ws_hostile, FloodOfInvalidFramesGetsErrorFramesAndHealthzIsAnswered) {
 class WsSmallMessages : public ws_hostile {
 protected:
     json daemon_config() override {
-        return {{"ws", {{"max_message_bytes", 1024}}}, {"log", {{"level", "info"}}}};
+        return {{"ws", {{"max_message_bytes", 1024}, {"ping_seconds", 2}}},
+                {"log", {{"level", "info"}}}};
     }
 };
 
@@ -237,7 +238,26 @@ TEST_F(WsSmallMessages, MessageOverTheLimitClosesWith1009) {
     ASSERT_TRUE(c.wait_closed(10000ms)) << "not closed";
     ASSERT_TRUE(c.close_frame()) << "closed without a close frame";
     EXPECT_EQ(c.close_frame()->close_code(), 1009u);
-    EXPECT_TRUE(wait_until([&] { return connections_open() <= baseline; }, 5000ms));
+    c.close(); // a well-behaved client closes its side after the close frame
+    EXPECT_TRUE(wait_until([&] { return connections_open() <= baseline; }, 5000ms))
+        << "connections_open " << connections_open();
+    expect_still_serving();
+}
+
+TEST_F(WsSmallMessages, ClientThatNeverClosesAfter1009IsReleasedWithinAPingInterval) {
+    ASSERT_TRUE(wait_until([&] { return connections_open() <= 1.0; }, 5000ms));
+    const double baseline = connections_open();
+    ws_raw_client c(port());
+    ASSERT_TRUE(c.handshake());
+    ASSERT_TRUE(c.send_text(std::string(5000, 'z')));
+    ASSERT_TRUE(c.wait_closed(10000ms)) << "not closed";
+    // The daemon half-closed and drains until our EOF, bounded by the
+    // handshake timeout (ws.ping_seconds, 2 s here). We keep our side open.
+    const auto t0 = clock::now();
+    EXPECT_TRUE(wait_until([&] { return connections_open() <= baseline; }, 10000ms))
+        << "connections_open " << connections_open();
+    std::cerr << "[ measure  ] a client that keeps its side open after a 1009 was released after "
+              << ms_since(t0) << " ms\n";
     expect_still_serving();
 }
 
@@ -330,7 +350,16 @@ TEST_F(ws_hostile, SubscribeUnsubscribeCyclesLeaveNoSubscribersBehind) {
 
 // ======================================================= 5. deeply nested JSON
 
-TEST_F(ws_hostile, DeeplyNestedIdInOneMessageIsAnswered) {
+// The id of a request is echoed in its answer. ws_client::on_message
+// serialises it with nlohmann's recursive dump, so the nesting a message can
+// hold is a stack depth. At the default ws.max_message_bytes (64 KiB, ~32000
+// levels) a Release daemon survives; a Debug or sanitizer build does not
+// (stack overflow: DAEMON BUG, see the report), hence skipped there.
+TEST_F(ws_hostile, DeeplyNestedIdAtTheDefaultLimitIsAnswered) {
+#if defined(__SANITIZE_ADDRESS__) || !defined(NDEBUG)
+    GTEST_SKIP() << "crashes a Debug or sanitizer daemon (stack overflow): see "
+                    "WsBigMessages.DISABLED_DeeplyNestedIdDoesNotCrashTheDaemon";
+#endif
     ws_raw_client c(port());
     ASSERT_TRUE(c.handshake());
     const std::size_t depth = 32000; // within ws.max_message_bytes 65536
@@ -341,6 +370,102 @@ TEST_F(ws_hostile, DeeplyNestedIdInOneMessageIsAnswered) {
     ASSERT_TRUE(f);
     EXPECT_EQ(f->payload, R"({"type":"error","error":"Unknown type","id":)" + id + "}");
     expect_still_serving();
+}
+
+class WsBigMessages : public ws_hostile {
+protected:
+    json daemon_config() override {
+        return {{"ws", {{"max_message_bytes", 1048576}}}, {"log", {{"level", "info"}}}};
+    }
+};
+
+// DAEMON BUG: with ws.max_message_bytes 1 MiB (allowed up to 16 MiB), one
+// unauthenticated message {"type":"x","id":[[[...]]]} 300000 levels deep
+// crashes the daemon (SIGSEGV, stack overflow in
+// nlohmann::detail::serializer::dump called from ws_client::on_message).
+// Disabled until the daemon bounds the nesting (or stops re-serialising the id).
+TEST_F(WsBigMessages, DISABLED_DeeplyNestedIdDoesNotCrashTheDaemon) {
+    ws_raw_client c(port());
+    ASSERT_TRUE(c.handshake());
+    const std::size_t depth = 300000;
+    const std::string id = std::string(depth, '[') + std::string(depth, ']');
+    ASSERT_TRUE(c.send_text(R"({"type":"nope","id":)" + id + "}"));
+    const auto f = c.next(10000ms);
+    ASSERT_TRUE(daemon().running()) << "the daemon died: " << tail(daemon().stderr_text(), 2000);
+    ASSERT_TRUE(f) << "no answer";
+    EXPECT_EQ(f->opcode, 1);
+    expect_still_serving();
+}
+
+// ======================================================= 6. hostile stream data (HTTP)
+
+class StreamData : public ws_hostile {
+protected:
+    json daemon_config() override {
+        return {{"stream", {{"allow_publish", true}}}, {"log", {{"level", "info"}}}};
+    }
+    http_response post(const std::string& target, const std::string& body) {
+        http_connection c(port());
+        EXPECT_TRUE(c.send_request("POST", target, {{"Content-Type", "application/json"}},
+                                   "HTTP/1.1", body));
+        auto r = c.read_response(5000ms);
+        EXPECT_TRUE(r) << "no answer to POST " << target;
+        return r ? *r : http_response{};
+    }
+};
+
+TEST_F(StreamData, PublishedObjectComesBack) {
+    const auto r = post("/stream/pub", R"({"a":{"b":[1,2]},"s":"plain"})");
+    ASSERT_EQ(r.status, 201) << r.body;
+    const auto offset = json::parse(r.body).at("offset").get<std::string>();
+    const auto got = http_get(port(), "/stream/pub?after=0&timeout=0");
+    ASSERT_EQ(got.status, 200);
+    EXPECT_EQ(json::parse(got.body),
+              (json::array({{{"offset", offset}, {"a", {{"b", {1, 2}}}}, {"s", "plain"}}})));
+    EXPECT_EQ(got.header("X-Stream-Offset").value_or(""), offset);
+}
+
+// DAEMON BUG: an empty JSON object is a JSON object, so it passes the
+// "Invalid message" check, and XADD is sent with no field at all, which Redis
+// refuses (ERR wrong number of arguments). The client gets 503 "Redis
+// unavailable" although Redis is up (the same through WebSocket publish).
+// Expected: a 4xx, e.g. 400 "Invalid message".
+TEST_F(StreamData, DISABLED_EmptyObjectIsAClientErrorNotRedisUnavailable) {
+    const auto r = post("/stream/empty", "{}");
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_TRUE(is_error_body(r.body, "Invalid message"));
+}
+
+// DAEMON BUG: a producer's value nested 100000 levels deep (200 KB; Redis
+// takes values up to 512 MB) crashes the daemon as soon as any client reads
+// the stream (stack overflow in nlohmann's recursive serializer, called by
+// streams::render_message for every read). Expected: an answer (the value as
+// JSON or as a string), the daemon still running.
+TEST_F(StreamData, DISABLED_DeeplyNestedProducerValueDoesNotCrashTheDaemon) {
+    cli().command(
+        {"XADD", "RA_S_deep", "*", "v", std::string(100000, '[') + std::string(100000, ']')});
+    int status = 0;
+    try {
+        status = http_get(port(), "/stream/deep?after=0&timeout=0", {}, 10000ms).status;
+    } catch (const std::exception& e) {
+        ADD_FAILURE() << "no answer: " << e.what();
+    }
+    EXPECT_TRUE(daemon().running()) << "the daemon died";
+    EXPECT_EQ(status, 200);
+}
+
+// DAEMON BUG: a value that is JSON followed by a NUL byte and more ("1\0tail")
+// is not JSON, but nlohmann's lexer stops at the NUL, so the message says
+// "v":1 and the rest of the producer's bytes are lost. Expected: the value as
+// a JSON string, "1\u0000tail" (MODES.md 3).
+TEST_F(StreamData, DISABLED_ValueWithANulByteArrivesWhole) {
+    const std::string value("1\0tail", 6);
+    cli().command({"XADD", "RA_S_nul", "*", "v", value});
+    const auto got = http_get(port(), "/stream/nul?after=0&timeout=0");
+    ASSERT_EQ(got.status, 200);
+    const auto j = json::parse(got.body);
+    ASSERT_EQ(j.size(), 1u);
+    EXPECT_EQ(j[0]["v"], value) << got.body;
 }
 
 } // namespace

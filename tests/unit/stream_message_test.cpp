@@ -104,7 +104,7 @@ TEST(RenderMessage, InvalidUtf8IsReplacedNeverThrown) {
     ASSERT_NO_THROW(out = render("1-0", {"v", "ok\xff\xfe", "bad\xc3", "x", "\xed\xa0\x80", "y"}));
     const auto j = json::parse(out); // valid UTF-8 JSON
     EXPECT_EQ(j["v"], "ok\xEF\xBF\xBD\xEF\xBF\xBD");
-    EXPECT_EQ(j.size(), 3u);
+    EXPECT_EQ(j.size(), 4u); // offset and three fields
     EXPECT_TRUE(j.contains("bad\xEF\xBF\xBD"));
 }
 
@@ -138,6 +138,19 @@ TEST(RenderMessage, DeeplyNestedValueStaysValid) {
     const std::string deep = std::string(500, '[') + std::string(500, ']');
     const auto out = render("1-0", {"d", deep});
     EXPECT_EQ(out, R"({"offset":"1-0","d":)" + deep + "}");
+}
+
+// A producer's value nested 200000 levels deep (2 * 200000 bytes; Redis
+// values may be 512 MB) must come out as something, not overflow the stack.
+// DAEMON BUG (src/streams/stream_message.cpp append_value): the value is
+// parsed (iteratively) and then dumped with nlohmann's recursive serializer,
+// which overflows an 8 MiB stack at ~60000-100000 levels in Release and
+// ~30000 in Debug: one XADD crashes every daemon with a subscriber on that
+// stream. Disabled: it kills the whole binary.
+TEST(RenderMessage, DISABLED_VeryDeeplyNestedValueDoesNotOverflowTheStack) {
+    const std::string deep = std::string(200000, '[') + std::string(200000, ']');
+    const auto out = render("1-0", {"d", deep});
+    EXPECT_TRUE(json::accept(out));
 }
 
 // A value that is JSON followed by a NUL byte and more is not JSON: it must
@@ -330,6 +343,19 @@ TEST(IsGap, AfterZeroIsNeverAGap) {
 
 TEST(IsGap, MissingStreamIsNoGap) {
     EXPECT_FALSE(streams::is_gap({5, 0}, stream_info{}));
+}
+
+// SPEC QUESTION (reported, not decided here): a stream trimmed to nothing
+// (XTRIM MAXLEN 0 after 10 entries) has no first entry, so is_gap never says
+// gap for an `after` older than the removed entries, and a subscriber then
+// gets the next new message with no gap frame, although entries after its
+// offset were removed ("a gap when entries after it were removed"). The
+// last-generated id (10-0) tells they existed.
+TEST(IsGap, DISABLED_StreamTrimmedToNothingIsAGap) {
+    auto i = info_of(0, 10, std::nullopt);
+    i.last_generated = {10, 0};
+    EXPECT_TRUE(streams::is_gap({5, 0}, i));
+    EXPECT_FALSE(streams::is_gap({10, 0}, i));
 }
 
 TEST(IsGap, ZeroSeqBelowFirstEntryOfSameMs) {
