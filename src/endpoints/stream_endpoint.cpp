@@ -5,6 +5,8 @@
 #include "redis_push/endpoints/task_endpoint.hpp"
 #include "redis_push/feed/pending_answer.hpp"
 
+#include "redis_push/util/json_depth.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace rpd::endpoints {
@@ -129,7 +131,9 @@ void stream_endpoint::ack(http::exchange& ex, const std::string& name) {
             group = p.value;
     if (group.empty())
         return invalid_parameter(ex);
-    const auto body = nlohmann::json::parse(req.body, nullptr, false);
+    const auto body = util::nesting_within(req.body, util::max_json_depth)
+                          ? nlohmann::json::parse(req.body, nullptr, false)
+                          : nlohmann::json();
     if (!body.is_array())
         return ex.respond_error(400, "Invalid message", request_result::invalid_message);
     std::vector<std::string> ids;

@@ -1,5 +1,7 @@
 #include "redis_push/endpoints/ws_client.hpp"
 
+#include "redis_push/util/json_depth.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace rpd::endpoints {
@@ -28,6 +30,10 @@ void ws_client::error(std::string_view text, const std::string& id) {
 
 void ws_client::on_message(std::string_view text) {
     forget_ended();
+    // Too deep to be echoed or dumped safely: as good as unparsable.
+    if (text.find('\0') != std::string_view::npos ||
+        !util::nesting_within(text, util::max_json_depth))
+        return error("Invalid JSON", {});
     const auto m = json::parse(text.begin(), text.end(), nullptr, false);
     if (m.is_discarded() || !m.is_object())
         return error("Invalid JSON", {});
@@ -149,6 +155,8 @@ void ws_client::publish(const json& m, const std::string& id) {
             maxlen = static_cast<std::uint32_t>(n);
     }
     const auto fields = streams::publish_fields(dump(*fields_it));
+    if (!fields) // an empty object: no entry without a field
+        return error("Invalid message", id);
     std::string stream = *string_member(m, "stream");
     settings_.streams->publish(
         *name, *fields, maxlen,

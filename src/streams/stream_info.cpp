@@ -35,6 +35,10 @@ bool is_gap(const stream_id& after, const stream_info& info) {
     const bool trimmed = info.entries_added > info.length;
     if (trimmed && info.first_entry && after < *info.first_entry)
         return true;
+    // Trimmed to nothing: whatever came after `after` up to the last id is
+    // gone; the gap is told with the next message to come.
+    if (trimmed && !info.first_entry && after < info.last_generated)
+        return true;
     return after < info.max_deleted;
 }
 

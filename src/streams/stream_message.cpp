@@ -1,5 +1,7 @@
 #include "redis_push/streams/stream_message.hpp"
 
+#include "redis_push/util/json_depth.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace rpd::streams {
@@ -12,6 +14,10 @@ void append_json_string(std::string& out, std::string_view s) {
 }
 
 void append_value(std::string& out, std::string_view v) {
+    // Raw NUL is never valid JSON, and nlohmann's lexer would take it for
+    // the end of the input; too deep a value could not be dumped.
+    if (v.find('\0') != std::string_view::npos || !util::nesting_within(v, util::max_json_depth))
+        return append_json_string(out, v);
     auto parsed = json::parse(v.begin(), v.end(), nullptr, false);
     if (parsed.is_discarded())
         return append_json_string(out, v);
@@ -60,8 +66,12 @@ message_batch parse_entries(const redis::reply& entries) {
 }
 
 std::optional<field_list> publish_fields(std::string_view body) {
+    if (body.find('\0') != std::string_view::npos ||
+        !util::nesting_within(body, util::max_json_depth))
+        return std::nullopt;
     const auto v = json::parse(body.begin(), body.end(), nullptr, false);
-    if (!v.is_object())
+    // An entry needs a field: XADD refuses an empty one.
+    if (!v.is_object() || v.empty())
         return std::nullopt;
     field_list out;
     out.reserve(v.size());

@@ -102,11 +102,7 @@ void stream_subscriber::replay() {
         if (r.type != redis::reply::kind::array)
             return self->end(feed::end_reason::unavailable);
         const auto entries = parse_entries(r);
-        if (self->gap_pending_ && !entries.empty()) {
-            self->gap_pending_ = false;
-            self->sink_->gap(entries.front().offset);
-        }
-        if (self->sink_ != nullptr && !entries.empty())
+        if (!entries.empty())
             self->deliver(entries);
         if (self->sink_ == nullptr || self->state_ != state::replaying)
             return;
@@ -132,6 +128,11 @@ void stream_subscriber::deliver(const message_batch& batch) {
     // Entries are in id order: skip those the cursor has passed.
     auto it = std::upper_bound(batch.begin(), batch.end(), cursor_,
                                [](const stream_id& c, const message& m) { return c < m.id; });
+    // The first message after a gap names where the stream goes on.
+    if (gap_pending_ && it != batch.end()) {
+        gap_pending_ = false;
+        sink_->gap(it->offset);
+    }
     std::size_t sent = 0;
     for (; it != batch.end() && sink_ != nullptr; ++it) {
         if (options_.one_shot && delivered_ >= options_.max_messages)
