@@ -1,5 +1,7 @@
 #include "redis_push/http/tcp_stream.hpp"
 
+#include <span>
+
 namespace rpd::http {
 
 namespace {
@@ -13,6 +15,10 @@ public:
     }
     void write_some(boost::asio::const_buffer b, byte_stream::io_handler h) override {
         socket_.async_write_some(b, std::move(h));
+    }
+    void write_some(const byte_stream::gather& g, byte_stream::io_handler h) override {
+        // Asio writes a sequence with one sendmsg().
+        socket_.async_write_some(std::span(g.buffers.data(), g.count), std::move(h));
     }
     void read_some(boost::asio::mutable_buffer b,
                    std::shared_ptr<byte_stream::receiver> r) override {

@@ -11,8 +11,8 @@
 
 namespace rpd::streams {
 
-stream_channel::stream_channel(stream_service& service, std::string key)
-    : service_(service), key_(std::move(key)) {}
+stream_channel::stream_channel(stream_service& service, std::string key, unsigned slice)
+    : service_(service), key_(std::move(key)), slice_(slice) {}
 
 stream_channel::~stream_channel() {
     service_.forget(key_);
@@ -59,8 +59,9 @@ void stream_channel::ring() {
     read();
 }
 
-bool stream_channel::due_for_recheck(std::chrono::steady_clock::time_point now) const {
-    return !reading_ && read_from_ && now - last_read_ >= service_.settings().recheck && any_live();
+bool stream_channel::due_for_recheck(std::chrono::steady_clock::time_point now,
+                                     std::chrono::steady_clock::duration quiet) const {
+    return !reading_ && read_from_ && now - last_read_ >= quiet && any_live();
 }
 
 void stream_channel::begin_shared_read() {

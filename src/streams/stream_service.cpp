@@ -24,7 +24,7 @@ std::shared_ptr<stream_channel> stream_service::channel_for(std::string_view nam
     key.append(name);
     if (const auto it = channels_.find(key); it != channels_.end())
         return it->second->shared_from_this();
-    auto channel = std::make_shared<stream_channel>(*this, key);
+    auto channel = std::make_shared<stream_channel>(*this, key, next_slice_++ % recheck_slices);
     channels_.emplace(std::move(key), channel.get());
     channel->open();
     return channel;
@@ -94,7 +94,7 @@ void stream_service::start() {
 void stream_service::arm_recheck() {
     if (shutting_down_)
         return;
-    recheck_timer_.expires_after(settings_.recheck);
+    recheck_timer_.expires_after(settings_.recheck / recheck_slices);
     recheck_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (ec)
             return;
@@ -105,13 +105,21 @@ void stream_service::arm_recheck() {
 
 // One XREAD over many keys answers only for those with new entries: the
 // re-check of 10,000 quiet streams is a few dozen commands, not 10,000.
+//
+// Each channel belongs to one of recheck_slices slices, and each tick (every
+// recheck / slices) re-checks one slice: a channel is still visited once per
+// re-check interval, but 10,000 streams are not read in one burst that the
+// live traffic would queue behind.
 void stream_service::recheck_due() {
     constexpr std::size_t keys_per_read = 256;
     const auto now = std::chrono::steady_clock::now();
+    const auto slice = recheck_tick_++ % recheck_slices;
     std::vector<std::shared_ptr<stream_channel>> due;
     for_each_channel([&](stream_channel& c) {
+        if (c.slice() != slice)
+            return;
         c.wake_waiters();
-        if (c.due_for_recheck(now))
+        if (c.due_for_recheck(now, settings_.recheck - settings_.recheck / recheck_slices))
             due.push_back(c.shared_from_this());
     });
     for (std::size_t first = 0; first < due.size(); first += keys_per_read) {

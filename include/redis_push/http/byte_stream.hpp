@@ -7,6 +7,7 @@
 #include <boost/beast/core/role.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <array>
 #include <cstddef>
 #include <memory>
 #include <utility>
@@ -37,6 +38,13 @@ public:
         ~receiver() = default;
     };
 
+    // Up to 8 buffers written in one call (a WebSocket frame is a header
+    // and a payload: one send() for both, not two).
+    struct gather {
+        std::array<boost::asio::const_buffer, 8> buffers{};
+        std::size_t count = 0;
+    };
+
     class impl {
     public:
         virtual ~impl() = default;
@@ -52,6 +60,11 @@ public:
         virtual void reset_on_close() = 0;
         // Half-closes (FIN after what is queued); reads go on.
         virtual void shutdown_send() {}
+        // Where the carrier can gather, one write of several buffers; else
+        // the first of them.
+        virtual void write_some(const gather& g, io_handler h) {
+            write_some(g.count > 0 ? g.buffers[0] : boost::asio::const_buffer(), std::move(h));
+        }
     };
 
     explicit byte_stream(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
@@ -64,7 +77,7 @@ public:
     }
     template <class ConstBuffers, class Handler>
     void async_write_some(const ConstBuffers& buffers, Handler&& handler) {
-        impl_->write_some(first_const(buffers), io_handler(std::forward<Handler>(handler)));
+        impl_->write_some(non_empty(buffers), io_handler(std::forward<Handler>(handler)));
     }
 
     void read_some_into(boost::asio::mutable_buffer b, std::shared_ptr<receiver> r) {
@@ -91,8 +104,17 @@ private:
     template <class Buffers> static boost::asio::mutable_buffer first(const Buffers& b) {
         return first_nonempty<boost::asio::mutable_buffer>(b);
     }
-    template <class Buffers> static boost::asio::const_buffer first_const(const Buffers& b) {
-        return first_nonempty<boost::asio::const_buffer>(b);
+    // The non-empty buffers of a sequence, at most 8: a composed write
+    // goes on with the rest.
+    template <class Buffers> static gather non_empty(const Buffers& b) {
+        gather g;
+        const auto end = boost::asio::buffer_sequence_end(b);
+        for (auto it = boost::asio::buffer_sequence_begin(b); it != end && g.count < 8; ++it) {
+            const boost::asio::const_buffer one(*it);
+            if (one.size() > 0)
+                g.buffers[g.count++] = one;
+        }
+        return g;
     }
 
     std::unique_ptr<impl> impl_;

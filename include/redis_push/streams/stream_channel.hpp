@@ -28,7 +28,8 @@ class stream_service;
 class stream_channel final : public redis::channel_listener,
                              public std::enable_shared_from_this<stream_channel> {
 public:
-    stream_channel(stream_service& service, std::string key);
+    // `slice`: which of the periodic re-check's ticks visits this key.
+    stream_channel(stream_service& service, std::string key, unsigned slice);
     ~stream_channel();
     stream_channel(const stream_channel&) = delete;
     stream_channel& operator=(const stream_channel&) = delete;
@@ -50,7 +51,10 @@ public:
     // many keys: whether this key is due (live subscribers, no read for a
     // re-check interval), and the read's start and end. `entries`: this
     // key's part of the reply, null when it had nothing new.
-    bool due_for_recheck(std::chrono::steady_clock::time_point now) const;
+    // `quiet`: how long without a read makes it due.
+    bool due_for_recheck(std::chrono::steady_clock::time_point now,
+                         std::chrono::steady_clock::duration quiet) const;
+    unsigned slice() const { return slice_; }
     const stream_id& read_from() const { return *read_from_; }
     void begin_shared_read();
     void end_batched_read(const redis::reply* entries);
@@ -78,6 +82,7 @@ private:
 
     stream_service& service_;
     std::string key_;
+    unsigned slice_;
     redis::subscription doorbell_;
     list_of<stream_subscriber> subscribers_;
     list_of<group_reader> waiters_;      // consumer-group reads with nothing yet, oldest first

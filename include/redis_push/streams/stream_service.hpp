@@ -103,6 +103,10 @@ private:
     std::unordered_map<std::string, stream_channel*> channels_; // each removes itself
     boost::asio::steady_timer recheck_timer_;
     bool shutting_down_ = false;
+    // The periodic re-check visits one slice of the channels per tick.
+    static constexpr unsigned recheck_slices = 8;
+    unsigned recheck_tick_ = 0;
+    unsigned next_slice_ = 0;
 };
 
 } // namespace rpd::streams
