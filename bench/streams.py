@@ -209,6 +209,12 @@ def wl_memory(cfg, targets, rundir):
 def rows_for(name, res, cfg, row, ours):
     """Rows through bench/run's row(metric, key, peer, target, met, fmt), once per Nchan variant."""
     med = R.med
+    skipped = res.get("skipped", {}).get("daemon")
+    if skipped:  # say so in the table rather than a silent dash
+        plain = row
+
+        def row(metric, *a, **kw):
+            plain(metric + f" (daemon skipped: {skipped})", *a, **kw)
     for peer in ("nchan_mem", "nchan_redis"):
         if name.startswith("stream_fanout"):
             n = cfg.s_fanout
