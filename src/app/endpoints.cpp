@@ -4,22 +4,34 @@
 
 namespace rpd::app {
 
+namespace {
+std::unique_ptr<tasks::task_signer> signer_of(const config::settings& s, std::size_t bytes) {
+    if (s.task.signing_secret.empty())
+        return nullptr;
+    return std::make_unique<tasks::task_signer>(s.task.signing_secret, bytes);
+}
+} // namespace
+
 endpoint_set::endpoint_set(const config::settings& s, tasks::task_service& tasks,
-                           std::function<bool()> redis_up,
+                           streams::stream_service& streams, std::function<bool()> redis_up,
                            std::function<std::string()> render_metrics, http::router& routes)
     : validator_(s.task.id_pattern, s.task.max_id_length),
-      signer_(s.task.signing_secret.empty() ? nullptr
-                                            : std::make_unique<tasks::task_signer>(
-                                                  s.task.signing_secret, s.task.signature_bytes)),
-      statics_(s.http.static_dir), task_(tasks, {validator_, signer_.get(), s.http.always_200}),
-      health_(std::move(redis_up)), metrics_(std::move(render_metrics)), fallback_(statics_) {
-    register_endpoints(routes, {health_, metrics_, task_, fallback_});
+      signer_(signer_of(s, s.task.signature_bytes)), statics_(s.http.static_dir),
+      task_(tasks, {validator_, signer_.get(), s.http.always_200}), health_(std::move(redis_up)),
+      metrics_(std::move(render_metrics)), fallback_(statics_),
+      stream_names_(s.stream.name_pattern, signer_.get(), "stream:"),
+      publish_signer_(signer_of(s, 32)),
+      stream_(streams, s.stream, stream_names_, publish_signer_.get()) {
+    register_endpoints(
+        routes, {health_, metrics_, task_, fallback_, s.stream.enabled ? &stream_ : nullptr});
 }
 
 void register_endpoints(http::router& routes, const endpoint_refs& e) {
     routes.add_exact("/healthz", e.health);
     routes.add_exact("/metrics", e.metrics);
     routes.add_prefix(std::string(endpoints::task_prefix), e.task);
+    if (e.stream != nullptr)
+        routes.add_prefix(std::string(endpoints::stream_prefix), *e.stream);
     routes.set_fallback(e.fallback);
 }
 

@@ -3,6 +3,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <csignal>
 
 namespace rpd::app {
@@ -35,6 +36,21 @@ redis::endpoint endpoint_of(const config::redis_settings& r) {
 tasks::task_settings task_settings_of(const config::settings& s) {
     return {s.redis.prefix, s.watch.timeout};
 }
+
+streams::stream_mode_settings stream_settings_of(const config::settings& s) {
+    streams::stream_mode_settings out;
+    out.key_prefix = s.redis.prefix + "S_";
+    out.db = s.redis.db;
+    out.read_batch = s.stream.max_count;
+    out.recheck = s.modes.recheck;
+    out.claim_idle = s.stream.claim_idle;
+    return out;
+}
+
+// The notification classes the enabled modes' doorbells listen to.
+std::string keyspace_flags_of(const config::settings& s) {
+    return s.stream.enabled ? "t" : "";
+}
 } // namespace
 
 server::server(config::settings settings, std::string config_path)
@@ -42,10 +58,13 @@ server::server(config::settings settings, std::string config_path)
       commands_(ioc_, endpoint_of(settings_.redis)),
       subscribers_(ioc_, endpoint_of(settings_.redis), settings_.redis.subscriber_connections,
                    settings_.redis.prefix + "push-daemon:health"),
-      tasks_(ioc_, commands_, subscribers_, task_settings_of(settings_)), http_(settings_),
-      endpoints_(
-          settings_, tasks_, [this] { return redis_up(); }, [this] { return render_metrics(); },
-          http_.routes),
+      tasks_(ioc_, commands_, subscribers_, task_settings_of(settings_)),
+      streams_(ioc_, commands_, subscribers_, stream_settings_of(settings_)),
+      keyspace_events_(commands_, settings_.redis.keyspace_events == "auto",
+                       keyspace_flags_of(settings_)),
+      http_(settings_), endpoints_(
+                            settings_, tasks_, streams_, [this] { return redis_up(); },
+                            [this] { return render_metrics(); }, http_.routes),
       signals_(ioc_, SIGTERM, SIGINT), hangup_(ioc_, SIGHUP), watchdog_timer_(ioc_),
       drain_timer_(ioc_), trimmer_(ioc_, [this] {
           return static_cast<std::size_t>(http_.metrics.connections_open) +
@@ -55,9 +74,13 @@ server::server(config::settings settings, std::string config_path)
         // A task finished while the command connection was down must still
         // reach its watches; the subscriber side re-checks on resubscribe.
         tasks_.recheck_all();
+        keyspace_events_.ensure();
+        streams_.recheck_all();
         on_redis_ready();
     });
     subscribers_.on_ready([this] { on_redis_ready(); });
+    http_.max_body_bytes =
+        std::max<std::uint64_t>(http_.max_body_bytes, settings_.queue.max_message_bytes);
     const auto address = boost::asio::ip::make_address(settings_.http.address);
     listener_ = std::make_shared<http::listener>(
         ioc_, boost::asio::ip::tcp::endpoint(address, settings_.http.port), http_);
@@ -84,6 +107,7 @@ int server::run() {
                              : settings_.redis.unix_socket));
     arm_watchdog();
     trimmer_.start();
+    streams_.start();
     ioc_.run();
     spdlog::info("stopped");
     return 0;
@@ -145,6 +169,7 @@ void server::begin_shutdown(int signal_number) {
     listener_->stop();
     http_.shutting_down = true;
     tasks_.shutdown();
+    streams_.shutdown();
     for_each_session(http_.sessions, [](http::session_base& s) { s.shutdown(); });
     drain_deadline_ = std::chrono::steady_clock::now() + drain_limit;
     drain_step();

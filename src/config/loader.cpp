@@ -1,5 +1,6 @@
 #include "redis_push/config/loader.hpp"
 
+#include "key_table.hpp"
 #include "redis_push/config/pattern_check.hpp"
 
 #include <boost/asio/ip/address.hpp>
@@ -15,11 +16,10 @@
 #include <sstream>
 
 namespace rpd::config {
-namespace {
 
-using json = nlohmann::json;
+namespace keys {
 
-[[noreturn]] void fail(const std::string& key, const std::string& what) {
+void fail(const std::string& key, const std::string& what) {
     throw config_error(key + ": " + what);
 }
 
@@ -47,6 +47,23 @@ bool bool_of(const json& v, const std::string& key) {
     return v.get<bool>();
 }
 
+std::string pattern_of(const json& v, const std::string& key) {
+    auto text = string_of(v, key);
+    check_pattern(text, key);
+    try {
+        std::regex probe(text, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+        fail(key, std::string("not a valid ECMAScript regular expression: ") + e.what());
+    }
+    return text;
+}
+
+} // namespace keys
+
+namespace {
+
+using namespace keys;
+
 constexpr std::int64_t int32_max = std::numeric_limits<std::int32_t>::max();
 
 // A whole file, or why it could not be had ("cannot open", "cannot read").
@@ -66,17 +83,10 @@ file_text read_text(const std::string& path) {
     return {std::move(text).str(), nullptr};
 }
 
-using setter = std::function<void(settings&, const json&, const std::string&)>;
-struct key_rule {
-    const char* section;
-    const char* name;
-    setter apply;
-};
-
 // Every accepted key with its type and range; the single source of truth
-// for what a config file may contain.
-const std::vector<key_rule>& rules() {
-    static const std::vector<key_rule> table = {
+// for what a config file may contain (the modes' keys: modes_keys.cpp).
+std::vector<key_rule> core_rules() {
+    return {
         {"http", "address",
          [](settings& s, const json& v, const std::string& k) {
              auto text = string_of(v, k);
@@ -175,14 +185,7 @@ const std::vector<key_rule>& rules() {
          }},
         {"task", "id_pattern",
          [](settings& s, const json& v, const std::string& k) {
-             auto text = string_of(v, k);
-             check_pattern(text, k);
-             try {
-                 std::regex probe(text, std::regex::ECMAScript);
-             } catch (const std::regex_error& e) {
-                 fail(k, std::string("not a valid ECMAScript regular expression: ") + e.what());
-             }
-             s.task.id_pattern = std::move(text);
+             s.task.id_pattern = pattern_of(v, k);
          }},
         {"task", "max_id_length",
          [](settings& s, const json& v, const std::string& k) {
@@ -231,6 +234,14 @@ const std::vector<key_rule>& rules() {
         {"log", "file",
          [](settings& s, const json& v, const std::string& k) { s.log.file = string_of(v, k); }},
     };
+}
+
+const std::vector<key_rule>& rules() {
+    static const std::vector<key_rule> table = [] {
+        auto all = core_rules();
+        add_modes_rules(all);
+        return all;
+    }();
     return table;
 }
 
@@ -282,7 +293,12 @@ settings parse(std::string_view json_text) {
     if (!s.task.signing_secret.empty() && !s.task.signing_secret_file.empty())
         fail("task.signing_secret_file", "set only one of task.signing_secret and "
                                          "task.signing_secret_file");
+    resolve_modes_defaults(s, doc);
     return s;
+}
+
+settings defaults() {
+    return parse("{}");
 }
 
 void read_secret_file(settings& s) {

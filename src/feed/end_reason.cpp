@@ -16,6 +16,8 @@ constexpr std::array<end_description, static_cast<std::size_t>(end_reason::count
     {200, "Killed due to another concurrent request for this task", "killed"},
     {200, "Watch timed out", "timed_out"},
     {503, "Server shutting down", "shutting_down"},
+    {502, "Wrong type of Redis key", "wrong_type"},
+    {201, "", "created"},
 }};
 } // namespace
 

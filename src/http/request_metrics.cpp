@@ -16,6 +16,8 @@ std::string_view to_string(request_mode m) {
         return "operations";
     case request_mode::other:
         return "other";
+    case request_mode::stream:
+        return "stream";
     case request_mode::count_:
         break;
     }
@@ -44,6 +46,14 @@ std::string_view to_string(request_result r) {
         return "too_large";
     case request_result::ok:
         return "ok";
+    case request_result::invalid_name:
+        return "invalid_name";
+    case request_result::invalid_parameter:
+        return "invalid_parameter";
+    case request_result::invalid_message:
+        return "invalid_message";
+    case request_result::forbidden:
+        return "forbidden";
     default:
         break;
     }

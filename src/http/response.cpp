@@ -16,6 +16,8 @@ std::string_view reason_phrase(unsigned status) {
     switch (status) {
     case 200:
         return "OK";
+    case 201:
+        return "Created";
     case 204:
         return "No Content";
     case 400:
@@ -32,6 +34,8 @@ std::string_view reason_phrase(unsigned status) {
         return "Payload Too Large";
     case 414:
         return "URI Too Long";
+    case 426:
+        return "Upgrade Required";
     case 431:
         return "Request Header Fields Too Large";
     case 500:
@@ -59,6 +63,7 @@ void append_head(std::string& out, const response_head& head) {
         out.append("X-Accel-Buffering: no\r\n");
     if (head.allow)
         out.append("Allow: GET, HEAD, OPTIONS\r\n");
+    out.append(head.extra_headers);
     if (!head.cors_origin.empty()) {
         out.append("Access-Control-Allow-Origin: ").append(head.cors_origin).append("\r\n");
         out.append("Vary: Origin\r\n");

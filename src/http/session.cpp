@@ -18,14 +18,13 @@ method method_of(boost::beast::http::verb v) {
         return method::head;
     case verb::options:
         return method::options;
+    case verb::post:
+        return method::post;
     default:
         return method::other;
     }
 }
 
-// A request body is read only to find its end, then dropped: no endpoint
-// takes one yet.
-constexpr std::uint64_t max_discarded_body = 65536;
 } // namespace
 
 session::session(byte_stream stream, context& ctx)
@@ -105,6 +104,7 @@ void session::on_head(const boost::system::error_code& ec) {
     sink_.reset();
     head_only_ = false;
     always_200_ = false;
+    may_wait_ = false;
     cors_origin_.clear();
     // The state stays `reading` until the request (body included) is in:
     // the request deadline still closes a client that stops half-way.
@@ -120,18 +120,19 @@ void session::on_head(const boost::system::error_code& ec) {
         return reject(bhttp::error::bad_transfer_encoding);
     if (parser_->is_done())
         return on_request();
-    // A body follows. We never use one, but its framing must be sound
-    // before anything is acted on (RFC 9112: a message with invalid framing
-    // is malformed), and the connection cannot go on after it.
-    keep_alive_ = false;
-    parser_->body_limit(max_discarded_body);
+    // A body follows. It is read whole, and its framing must be sound,
+    // before anything is acted on (RFC 9112: a message with invalid
+    // framing is malformed). Only a POST's body is used (a publish); after
+    // any other the connection closes, as it always did.
+    if (req.method() != bhttp::verb::post)
+        keep_alive_ = false;
+    parser_->body_limit(ctx_.max_body_bytes);
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](const boost::system::error_code& e, std::size_t) {
                           if (self->state_ == state::closed)
                               return;
                           if (e)
                               return self->reject(e);
-                          self->parser_->get().body().clear();
                           self->on_request();
                       });
 }
@@ -160,7 +161,9 @@ void session::on_request() {
         if (ctx_.live.cors.allows(origin))
             cors_origin_.assign(origin.data(), origin.size());
     }
-    const request r = make_request(method_of(req.method()), req.target(), &req.base());
+    request r = make_request(method_of(req.method()), req.target(), &req.base());
+    if (r.verb == method::post)
+        r.body = req.body();
     dispatch(r);
 }
 

@@ -14,7 +14,7 @@ response_head session::make_head(unsigned status) const {
     head.keep_alive = keep_alive_ && !ctx_.shutting_down;
     head.http10 = http10_;
     head.cors_origin = cors_origin_;
-    head.watch = mode_ == request_mode::watch;
+    head.watch = mode_ == request_mode::watch || may_wait_;
     return head;
 }
 
@@ -38,12 +38,13 @@ void session::answer_done(request_result result) {
     });
 }
 
-void session::respond(unsigned status, std::string_view body, request_result result,
-                      std::string_view content_type) {
+void session::respond_with(unsigned status, std::string_view body, request_result result,
+                           std::string_view content_type, std::string_view extra_headers) {
     if (state_ != state::handling)
         return;
     auto head = make_head(status);
     head.content_type = content_type;
+    head.extra_headers = extra_headers;
     head.content_length = body.size();
     head.allow = status == 405;
     append_head(output_.queued(), head);

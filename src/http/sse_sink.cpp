@@ -13,7 +13,10 @@ constexpr std::string_view keepalive_comment_chunk = "2\r\n:\n\r\n";
 constexpr std::string_view keepalive_comment = ":\n";
 } // namespace
 
-void append_sse_event(std::string& out, std::string_view type, std::string_view data) {
+void append_sse_event(std::string& out, std::string_view type, std::string_view data,
+                      std::string_view id) {
+    if (!id.empty())
+        out.append("id: ").append(id).push_back('\n');
     out.append("event: ").append(type).push_back('\n');
     for (;;) {
         const auto end = data.find_first_of("\r\n");
@@ -45,13 +48,23 @@ void sse_sink::opened() {
     counted_ = true;
 }
 
-void sse_sink::event(std::string_view type, std::string_view data) {
+void sse_sink::event(std::string_view type, std::string_view data, std::string_view id) {
     if (!out_.streaming())
         return;
     std::string bytes;
-    bytes.reserve(type.size() + data.size() + 24);
-    append_sse_event(bytes, type, data);
+    bytes.reserve(type.size() + data.size() + id.size() + 32);
+    append_sse_event(bytes, type, data, id);
     out_.stream(bytes);
+}
+
+// No `id:`: the client's Last-Event-ID must stay before the gap, so a
+// reconnect does not skip the first message still there.
+void sse_sink::gap(std::string_view first) {
+    if (!out_.streaming())
+        return;
+    std::string data = "{\"first\":\"";
+    data.append(first).append("\"}");
+    event("gap", data, {});
 }
 
 void sse_sink::ended(feed::end_reason reason, std::string_view value) {

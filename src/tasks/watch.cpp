@@ -92,7 +92,7 @@ watch::action watch::perform(const action& a) {
         sink_->opened();
         break;
     case action::kind::event:
-        sink_->event(a.event_type, a.text);
+        sink_->event(a.event_type, a.text, {});
         break;
     case action::kind::ignored: {
         // A message can be megabytes: its start is enough to recognise it.

@@ -212,6 +212,165 @@ TEST_F(ConfigCli, UnknownOptionFails) {
     EXPECT_NE(r.exit_code, 0);
 }
 
+// ---- the modes' keys (MODES.md 5, 6 "Config") --------------------------------------
+
+TEST_F(ConfigCli, CheckConfigAcceptsTheModesKeys) {
+    for (
+        const char* c : {
+            R"({"queue":{"enabled":false,"timeout_seconds":0,"max_timeout_seconds":86400,
+                 "name_pattern":"^[a-z]+$","visibility_timeout_seconds":1,"allow_publish":true,
+                 "max_message_bytes":16777216}})",
+            R"({"mailbox":{"key_prefix":"","notify_list":"N","timeout_seconds":86400,
+                 "max_timeout_seconds":1}})",
+            R"({"stream":{"maxlen":0,"max_count":100000,"claim_idle_ms":100,"timeout_seconds":0}})",
+            R"({"history":{"enabled":false,"max_scan":10000000,"accept_timeout_seconds":3600}})",
+            R"({"ws":{"paths":["/ws","/socket"],"ping_seconds":1,"max_message_bytes":1024,
+                 "max_subscriptions":10000}})",
+            R"({"modes":{"recheck_ms":50}})",
+            R"({"redis":{"keyspace_events":"off"}})",
+        }) {
+        SCOPED_TRACE(c);
+        auto r = check(c);
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+    }
+}
+
+TEST_F(ConfigCli, BadModesKeysExitTwoNamingTheKey) {
+    const std::vector<bad_case> cases = {
+        {R"({"queue":{"timeout":1}})", "queue.timeout"},
+        {R"({"queue":{"timeout_seconds":86401}})", "queue.timeout_seconds"},
+        {R"({"queue":{"max_timeout_seconds":0}})", "queue.max_timeout_seconds"},
+        {R"({"queue":{"name_pattern":"([a-z"}})", "queue.name_pattern"},
+        {R"({"queue":{"allow_publish":"yes"}})", "queue.allow_publish"},
+        {R"({"mailbox":{"key_prefix":1}})", "mailbox.key_prefix"},
+        {R"({"mailbox":{"name_pattern":"a**"}})", "mailbox.name_pattern"},
+        {R"({"stream":{"maxlen":2147483648}})", "stream.maxlen"},
+        {R"({"stream":{"claim_idle_ms":99}})", "stream.claim_idle_ms"},
+        {R"({"history":{"max_scan":0}})", "history.max_scan"},
+        {R"({"ws":{"paths":[]}})", "ws.paths"},
+        {R"({"ws":{"paths":["ws"]}})", "ws.paths"},
+        {R"({"ws":{"enabled":true}})", "ws.enabled"},
+        {R"({"modes":{"recheck_ms":49}})", "modes.recheck_ms"},
+        {R"({"redis":{"keyspace_events":"on"}})", "redis.keyspace_events"},
+        {R"({"stream":[]})", "stream"},
+    };
+    for (auto& c : cases) {
+        SCOPED_TRACE(c.json);
+        auto r = check(c.json);
+        EXPECT_EQ(r.exit_code, 2) << r.err;
+        EXPECT_TRUE(contains(r.err, c.key)) << "stderr does not name `" << c.key << "`: " << r.err;
+    }
+    // The daemon itself refuses to start too, not just --check-config.
+    auto s = start(R"({"queue":{"visibility_timeout_seconds":0}})");
+    EXPECT_FALSE(s.timed_out) << "the daemon started with a bad queue key";
+    EXPECT_EQ(s.exit_code, 2) << s.err;
+    EXPECT_TRUE(contains(s.err, "queue.visibility_timeout_seconds")) << s.err;
+}
+
+// ---- --sign-for and --publish-token (MODES.md 0, 6) --------------------------------------
+
+class SigningCli : public ConfigCli {
+protected:
+    static constexpr const char* secret = "t0p-s3cret";
+    // HMAC-SHA256(secret, message) by openssl, its first `bytes` bytes as
+    // base64url without padding: computed apart from the daemon.
+    static std::string reference(const std::string& message, int bytes) {
+        auto r = run_command({"/bin/sh", "-c",
+                              "printf '%s' \"$1\" | openssl dgst -sha256 -hmac \"$2\" -binary | "
+                              "head -c \"$3\" | base64 -w0 | tr '+/' '-_' | tr -d '='",
+                              "sh", message, secret, std::to_string(bytes)});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        return r.out;
+    }
+    // The daemon's stdout for `--config <secret config> args...`.
+    run_result daemon(const std::vector<std::string>& args, int signature_bytes = 16) {
+        std::vector<std::string> argv = {
+            daemon_binary(), "--config",
+            write_config(
+                json{{"task", {{"signing_secret", secret}, {"signature_bytes", signature_bytes}}}}
+                    .dump())};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return run_command(argv, 10000ms);
+    }
+};
+
+TEST_F(SigningCli, SignForSignsTheNameWithTheModePrefix) {
+    for (const char* mode : {"queue", "mailbox", "stream"}) {
+        SCOPED_TRACE(mode);
+        auto r = daemon({"--sign", "orders.eu", "--sign-for", mode});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        const std::string sig = reference(std::string(mode) + ":orders.eu", 16);
+        ASSERT_EQ(sig.size(), 22u) << sig;
+        EXPECT_EQ(r.out, "orders.eu." + sig + "\n");
+        // Either order of the options.
+        EXPECT_EQ(daemon({"--sign-for", mode, "--sign", "orders.eu"}).out, r.out);
+    }
+}
+
+TEST_F(SigningCli, SignForFollowsSignatureBytes) {
+    auto r = daemon({"--sign", "user@example.com", "--sign-for", "mailbox"}, 8);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string sig = reference("mailbox:user@example.com", 8);
+    ASSERT_EQ(sig.size(), 11u) << sig;
+    EXPECT_EQ(r.out, "user@example.com." + sig + "\n");
+}
+
+TEST_F(SigningCli, EachModeSignsDifferentlyAndSignStaysTheTaskSigner) {
+    const auto queue = daemon({"--sign", "abc", "--sign-for", "queue"}).out;
+    const auto mailbox = daemon({"--sign", "abc", "--sign-for", "mailbox"}).out;
+    const auto stream = daemon({"--sign", "abc", "--sign-for", "stream"}).out;
+    const auto task = daemon({"--sign", "abc"});
+    ASSERT_EQ(task.exit_code, 0) << task.err;
+    EXPECT_EQ(task.out, "abc." + reference("abc", 16) + "\n");
+    EXPECT_NE(queue, mailbox);
+    EXPECT_NE(queue, stream);
+    EXPECT_NE(mailbox, stream);
+    EXPECT_NE(task.out, queue);
+}
+
+TEST_F(SigningCli, PublishTokenIsTheFullHmacOfPublishName) {
+    auto r = daemon({"--publish-token", "events"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string token = reference("publish:events", 32);
+    ASSERT_EQ(token.size(), 43u) << token; // 32 bytes, base64url, no padding
+    EXPECT_EQ(r.out, token + "\n");
+    // Not cut to task.signature_bytes.
+    EXPECT_EQ(daemon({"--publish-token", "events"}, 8).out, r.out);
+    EXPECT_NE(daemon({"--publish-token", "other"}).out, r.out);
+}
+
+TEST_F(SigningCli, BadUsesAreRefused) {
+    auto mode = daemon({"--sign", "abc", "--sign-for", "task"});
+    EXPECT_EQ(mode.exit_code, 2);
+    EXPECT_TRUE(contains(mode.err, "--sign-for")) << mode.err;
+    EXPECT_TRUE(mode.out.empty()) << mode.out;
+    auto alone = daemon({"--sign-for", "queue"});
+    EXPECT_EQ(alone.exit_code, 2);
+    EXPECT_TRUE(contains(alone.err, "--sign")) << alone.err;
+    EXPECT_TRUE(alone.out.empty()) << alone.out;
+    auto both = daemon({"--sign", "abc", "--publish-token", "abc"});
+    EXPECT_EQ(both.exit_code, 2);
+    EXPECT_TRUE(both.out.empty()) << both.out;
+    auto missing = daemon({"--publish-token"});
+    EXPECT_EQ(missing.exit_code, 2);
+}
+
+TEST_F(SigningCli, WithoutASecretBothAreConfigErrors) {
+    auto t = run_command({daemon_binary(), "--publish-token", "events"});
+    EXPECT_EQ(t.exit_code, 2);
+    EXPECT_TRUE(contains(t.err, "signing_secret")) << t.err;
+    EXPECT_TRUE(t.out.empty()) << t.out;
+    auto s = run_command({daemon_binary(), "--sign", "abc", "--sign-for", "stream"});
+    EXPECT_EQ(s.exit_code, 2);
+    EXPECT_TRUE(contains(s.err, "signing_secret")) << s.err;
+}
+
+TEST_F(ConfigCli, HelpNamesTheSigningOptions) {
+    auto r = run_command({daemon_binary(), "--help"});
+    EXPECT_TRUE(contains(r.out, "--sign-for")) << r.out;
+    EXPECT_TRUE(contains(r.out, "--publish-token")) << r.out;
+}
+
 TEST(ConfigRuntime, EveryKeyExplicitlyAtDefaultsStarts) {
     redis_server redis;
     json cfg = {

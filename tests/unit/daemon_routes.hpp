@@ -36,7 +36,7 @@ public:
     explicit daemon_routes(const tasks::task_id_validator& validator,
                            const tasks::task_signer* signer = nullptr)
         : validator_(validator), signer_(signer) {
-        app::register_endpoints(routes_, {health_, metrics_, task_, fallback_});
+        app::register_endpoints(routes_, {health_, metrics_, task_, fallback_, nullptr});
     }
 
     route resolve(http::method m, std::string_view target) const {

@@ -120,9 +120,9 @@ TEST_F(Sinks, SseStreamsEventsAsChunksAndEnds) {
     sink().opened();
     EXPECT_EQ(take(), std::string(sse_head) + "d\r\nretry: 3000\n\n\r\n");
     EXPECT_EQ(ctx->metrics.sse_connections, 1u);
-    sink().event("update", "{\"a\":1}");
+    sink().event("update", "{\"a\":1}", {});
     EXPECT_EQ(take(), "1d\r\nevent: update\ndata: {\"a\":1}\n\n\r\n");
-    sink().event("done", "{}");
+    sink().event("done", "{}", {});
     EXPECT_EQ(take(), "16\r\nevent: done\ndata: {}\n\n\r\n");
     sink().ended(feed::end_reason::delivered, {});
     EXPECT_EQ(take(), "0\r\n\r\n");
@@ -168,7 +168,7 @@ TEST_F(Sinks, SseHttp10IsCloseDelimited) {
                       "Connection: close\r\n"
                       "\r\n"
                       "retry: 3000\n\n");
-    sink().event("update", "x");
+    sink().event("update", "x", {});
     EXPECT_EQ(take(), "event: update\ndata: x\n\n");
     sink().ended(feed::end_reason::delivered, {});
     take();
@@ -185,7 +185,7 @@ TEST_F(Sinks, LongPollIgnoresEventsAndAnswersOnce) {
                       "X-Accel-Buffering: no\r\n"
                       "Transfer-Encoding: chunked\r\n"
                       "\r\n");
-    sink().event("update", "ignored");
+    sink().event("update", "ignored", {});
     EXPECT_EQ(take(), "");
     sink().ended(feed::end_reason::delivered, "{\"v\":2}");
     EXPECT_EQ(take(), "7\r\n{\"v\":2}\r\n0\r\n\r\n");
@@ -230,7 +230,7 @@ TEST_F(SlowSinks, DroppedFromInsideAnEvent) {
     ioc.restart();
     ioc.run_one(); // one byte taken: a partial write, the client is stalled
     auto source = endpoint.last;
-    sink().event("update", std::string(100, 'x'));
+    sink().event("update", std::string(100, 'x'), {});
     EXPECT_TRUE(source->cancelled);
     settle();
     EXPECT_TRUE(session.expired());

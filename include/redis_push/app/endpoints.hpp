@@ -1,7 +1,9 @@
 #pragma once
 
 #include "redis_push/config/config.hpp"
+#include "redis_push/endpoints/mode_name.hpp"
 #include "redis_push/endpoints/operations_endpoints.hpp"
+#include "redis_push/endpoints/stream_endpoint.hpp"
 #include "redis_push/endpoints/task_endpoint.hpp"
 #include "redis_push/http/router.hpp"
 #include "redis_push/http/static_files.hpp"
@@ -21,6 +23,7 @@ struct endpoint_refs {
     http::endpoint& metrics;
     http::endpoint& task;
     http::endpoint& fallback;
+    http::endpoint* stream; // null: the mode is switched off (its paths are 404)
 };
 void register_endpoints(http::router& routes, const endpoint_refs& e);
 
@@ -30,8 +33,8 @@ void register_endpoints(http::router& routes, const endpoint_refs& e);
 class endpoint_set {
 public:
     endpoint_set(const config::settings& s, tasks::task_service& tasks,
-                 std::function<bool()> redis_up, std::function<std::string()> render_metrics,
-                 http::router& routes);
+                 streams::stream_service& streams, std::function<bool()> redis_up,
+                 std::function<std::string()> render_metrics, http::router& routes);
     endpoint_set(const endpoint_set&) = delete;
     endpoint_set& operator=(const endpoint_set&) = delete;
 
@@ -43,6 +46,10 @@ private:
     endpoints::health_endpoint health_;
     endpoints::metrics_endpoint metrics_;
     endpoints::fallback_endpoint fallback_;
+    // Names of the modes: signed with the task secret, under their own purpose.
+    endpoints::mode_names stream_names_;
+    std::unique_ptr<tasks::task_signer> publish_signer_; // full-length HMAC; null: no secret
+    endpoints::stream_endpoint stream_;
 };
 
 } // namespace rpd::app

@@ -7,7 +7,9 @@
 #include "redis_push/http/context.hpp"
 #include "redis_push/http/listener.hpp"
 #include "redis_push/redis/command_connection.hpp"
+#include "redis_push/redis/keyspace_events.hpp"
 #include "redis_push/redis/subscriber_pool.hpp"
+#include "redis_push/streams/stream_service.hpp"
 #include "redis_push/tasks/task_service.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -50,6 +52,8 @@ private:
     redis::command_connection commands_;
     redis::subscriber_pool subscribers_;
     tasks::task_service tasks_;
+    streams::stream_service streams_;
+    redis::keyspace_events keyspace_events_;
     http::context http_;
     endpoint_set endpoints_;
     std::shared_ptr<http::listener> listener_;

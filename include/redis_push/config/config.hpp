@@ -38,6 +38,10 @@ struct redis_settings {
     std::chrono::milliseconds connect_timeout{2000};
     // A command unanswered this long means Redis is stuck: reconnect.
     std::chrono::milliseconds command_timeout{2000};
+    // "auto": CONFIG SET the notify-keyspace-events flags the modes need
+    // (at start and after every reconnect); "off": leave Redis's setting
+    // alone (MODES.md 0, 6).
+    std::string keyspace_events = "auto";
 
     bool operator==(const redis_settings&) const = default;
 };
@@ -69,6 +73,71 @@ struct sse_settings {
     bool operator==(const sse_settings&) const = default;
 };
 
+// The modes of MODES.md (queues, mailboxes, streams, history), their
+// transports and the notification re-check; keys in docs/config.md. The
+// loader (src/config/modes_keys.cpp) validates them; SIGHUP does not apply
+// them.
+struct queue_settings {
+    bool enabled = true;
+    std::chrono::seconds timeout{30};      // timeout_seconds 0-86400
+    std::chrono::seconds max_timeout{300}; // max_timeout_seconds 1-86400
+    std::string name_pattern = "^[A-Za-z0-9_.:/@-]{1,200}$";
+    std::chrono::seconds visibility_timeout{30}; // 1-86400
+    bool allow_publish = false;
+    std::uint32_t max_message_bytes = 65536; // 1024-16777216
+
+    bool operator==(const queue_settings&) const = default;
+};
+
+struct mailbox_settings {
+    bool enabled = true;
+    // The loader fills in redis.prefix + "M_" when the key is absent ("" is
+    // a valid explicit value); config::defaults() does the same.
+    std::string key_prefix;
+    std::string notify_list; // "" = none
+    std::chrono::seconds timeout{30};
+    std::chrono::seconds max_timeout{300};
+    std::string name_pattern = "^[A-Za-z0-9_.:/@-]{1,200}$";
+
+    bool operator==(const mailbox_settings&) const = default;
+};
+
+struct stream_settings {
+    bool enabled = true;
+    std::uint32_t maxlen = 10000;   // 0-2147483647, 0 = untrimmed
+    std::uint32_t max_count = 1000; // 1-100000
+    bool allow_publish = false;
+    std::chrono::milliseconds claim_idle{60000}; // claim_idle_ms 100-86400000
+    std::string name_pattern = "^[A-Za-z0-9_.:/@-]{1,200}$";
+    std::chrono::seconds timeout{30};
+    std::chrono::seconds max_timeout{300};
+
+    bool operator==(const stream_settings&) const = default;
+};
+
+struct history_settings {
+    bool enabled = true;
+    std::uint32_t max_scan = 10000;          // 1-10000000
+    std::chrono::seconds accept_timeout{30}; // accept_timeout_seconds 1-3600
+
+    bool operator==(const history_settings&) const = default;
+};
+
+struct ws_settings {
+    std::vector<std::string> paths{"/ws"};   // each an absolute path, starting with '/', no '?'
+    std::chrono::seconds ping{30};           // ping_seconds 1-3600
+    std::uint32_t max_message_bytes = 65536; // 1024-16777216
+    std::uint32_t max_subscriptions = 100;   // 1-10000
+
+    bool operator==(const ws_settings&) const = default;
+};
+
+struct modes_settings {
+    std::chrono::milliseconds recheck{1000}; // recheck_ms 50-60000
+
+    bool operator==(const modes_settings&) const = default;
+};
+
 struct log_settings {
     std::string level = "info";
     std::string file; // empty: stderr
@@ -83,6 +152,12 @@ struct settings {
     watch_settings watch;
     sse_settings sse;
     log_settings log;
+    queue_settings queue;
+    mailbox_settings mailbox;
+    stream_settings stream;
+    history_settings history;
+    ws_settings ws;
+    modes_settings modes;
 };
 
 } // namespace rpd::config

@@ -18,6 +18,11 @@ public:
 // Parses a JSON document (the text of a config file) into settings.
 settings parse(std::string_view json_text);
 
+// The settings of an empty file: the struct defaults plus the defaults
+// that follow other keys (mailbox.key_prefix = redis.prefix + "M_"). Use
+// this, not `settings{}`, for a daemon run without a config file.
+settings defaults();
+
 // Reads and parses a file, then applies environment overrides
 // (REDIS_PUSH_REDIS_PASSWORD). Throws config_error.
 settings load_file(const std::string& path);

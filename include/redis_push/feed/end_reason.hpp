@@ -17,6 +17,8 @@ enum class end_reason : std::uint8_t {
     killed,        // a newer watch for the same task exists
     timed_out,     // the wait's time limit passed
     shutting_down, // the daemon is stopping
+    wrong_type,    // the key exists but is not the Redis type the mode reads
+    created,       // a publish was stored (201)
     count_
 };
 
@@ -30,7 +32,7 @@ const end_description& describe(end_reason r);
 
 // Whether the reason carries an answer (the value) rather than an error.
 inline bool is_answer(end_reason r) {
-    return r == end_reason::found || r == end_reason::delivered;
+    return r == end_reason::found || r == end_reason::delivered || r == end_reason::created;
 }
 
 } // namespace rpd::feed

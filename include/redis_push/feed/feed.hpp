@@ -23,8 +23,20 @@ public:
     // watch sends its head now). A feed may end without ever opening.
     virtual void opened() = 0;
     // One event between opened() and the end. `type` names it (a task's
-    // "update" or "done"); `data` is valid only during the call.
-    virtual void event(std::string_view type, std::string_view data) = 0;
+    // "update" or "done", a stream's "message"); `id` is the event's place
+    // in its feed (a stream offset; empty for tasks). Both views are valid
+    // only during the call.
+    virtual void event(std::string_view type, std::string_view data, std::string_view id) = 0;
+    // The end of one burst of events (one Redis read): a sink that batches
+    // sends what it has now.
+    virtual void flush() {}
+
+    // Stream feeds only. Where the cursor stands before any message (the
+    // offset `$` stood for); a sink that answers with the cursor keeps it.
+    virtual void position(std::string_view offset) { (void)offset; }
+    // Messages after the client's offset were trimmed away; `first` is the
+    // first one still there. Comes before those messages.
+    virtual void gap(std::string_view first) { (void)first; }
     // The end, exactly once. `value` is the answer when is_answer(reason)
     // (empty for a streaming feed whose last event was the answer), valid
     // only during the call.

@@ -32,6 +32,9 @@ struct context {
     request_metrics metrics;
     session_list sessions;
     bool shutting_down = false;
+    // The largest request body read (a publish); larger: 413. The wiring
+    // raises it to the modes' message limits.
+    std::uint64_t max_body_bytes = 65536;
 };
 
 } // namespace rpd::http

@@ -19,6 +19,7 @@ namespace rpd::http {
 enum class transport : std::uint8_t {
     long_poll, // the classic watch: a 200 head, newline keepalives, one final body
     sse,       // text/event-stream: retry, events, comment keepalives
+    batch,     // a stream long-poll: the first burst of events as one JSON array
 };
 
 // A connection an endpoint took over (a WebSocket upgrade, as Beast's
@@ -46,8 +47,15 @@ public:
     // the original's clients).
     virtual void answer_with_200() = 0;
 
+    // The answer may wait (a long-poll): it carries X-Accel-Buffering: no,
+    // so a proxy in front does not hold it back.
+    virtual void may_wait() = 0;
+
     virtual void respond(unsigned status, std::string_view body, request_result result,
                          std::string_view content_type = "application/json") = 0;
+    // `extra_headers`: whole "Name: value\r\n" lines of the mode's own.
+    virtual void respond_with(unsigned status, std::string_view body, request_result result,
+                              std::string_view content_type, std::string_view extra_headers) = 0;
     // {"status":"error","error_message":"<text>"}; 405 carries Allow.
     virtual void respond_error(unsigned status, std::string_view text, request_result result) = 0;
     // A CORS preflight: 204 with Allow and, for an allowed origin, the

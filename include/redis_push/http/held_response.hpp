@@ -24,6 +24,9 @@ class held_response {
 public:
     virtual void respond(unsigned status, std::string_view body, request_result result,
                          std::string_view content_type = "application/json") = 0;
+    // `extra_headers`: whole "Name: value\r\n" lines of the mode's own.
+    virtual void respond_with(unsigned status, std::string_view body, request_result result,
+                              std::string_view content_type, std::string_view extra_headers) = 0;
     virtual void respond_error(unsigned status, std::string_view text, request_result result) = 0;
 
     // Commits to a streamed 200 (chunked, or close-delimited for HTTP/1.0):

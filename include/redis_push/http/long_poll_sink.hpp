@@ -12,7 +12,7 @@ public:
     explicit long_poll_sink(held_response& out) : out_(out) {}
 
     void opened() override;
-    void event(std::string_view, std::string_view) override {}
+    void event(std::string_view, std::string_view, std::string_view) override {}
     void ended(feed::end_reason reason, std::string_view value) override;
 
 private:

@@ -10,7 +10,16 @@ namespace rpd::http {
 
 // Counters the HTTP layer keeps; plain integers, as everything runs on the
 // one event-loop thread.
-enum class request_mode : std::uint8_t { poll, watch, head, options, operations, other, count_ };
+enum class request_mode : std::uint8_t {
+    poll,
+    watch,
+    head,
+    options,
+    operations,
+    other,
+    stream, // anything under /stream/ (MODES.md 3)
+    count_
+};
 
 // How a request ended. The first values are feed::end_reason's, in its
 // order, so a feed's end is counted without a second table.
@@ -23,6 +32,8 @@ enum class request_result : std::uint8_t {
     killed,
     timed_out,
     shutting_down,
+    wrong_type,
+    created,
     client_closed,
     invalid_task_id,
     invalid_signature,
@@ -32,6 +43,10 @@ enum class request_result : std::uint8_t {
     bad_request,
     too_large,
     ok,
+    invalid_name,
+    invalid_parameter,
+    invalid_message,
+    forbidden,
     count_
 };
 static_assert(static_cast<int>(request_result::client_closed) ==

@@ -22,6 +22,7 @@ struct response_head {
     std::string_view content_type = "application/json";
     std::string_view cors_origin;          // empty: no CORS headers
     std::string_view cors_request_headers; // echoed on a preflight
+    std::string_view extra_headers;        // whole "Name: value\r\n" lines, as they are
 };
 
 void append_head(std::string& out, const response_head& head);

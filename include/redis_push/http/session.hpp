@@ -51,8 +51,13 @@ public:
     const request& req() const override { return *request_; }
     void count_as(request_mode m) override { mode_ = m; }
     void answer_with_200() override { always_200_ = true; }
+    void may_wait() override { may_wait_ = true; }
     void respond(unsigned status, std::string_view body, request_result result,
-                 std::string_view content_type = "application/json") override;
+                 std::string_view content_type = "application/json") override {
+        respond_with(status, body, result, content_type, {});
+    }
+    void respond_with(unsigned status, std::string_view body, request_result result,
+                      std::string_view content_type, std::string_view extra_headers) override;
     void respond_error(unsigned status, std::string_view text, request_result result) override;
     void respond_preflight() override;
     void hold(transport t, const std::function<feed::handle(feed::sink&)>& start) override;
@@ -146,6 +151,7 @@ private:
     bool http10_ = false;
     bool head_only_ = false;
     bool always_200_ = false;
+    bool may_wait_ = false;      // X-Accel-Buffering: no, as on a watch
     bool response_done_ = false; // the last bytes of the response are queued
     bool probing_ = false;
     bool first_request_ = true;

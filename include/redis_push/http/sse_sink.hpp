@@ -15,7 +15,8 @@ public:
     ~sse_sink() override;
 
     void opened() override;
-    void event(std::string_view type, std::string_view data) override;
+    void event(std::string_view type, std::string_view data, std::string_view id) override;
+    void gap(std::string_view first) override;
     void ended(feed::end_reason reason, std::string_view value) override;
 
 private:
@@ -27,6 +28,8 @@ private:
 
 // One event's bytes: `event: <type>`, a `data:` line per line of `data`
 // (LF, CR LF and CR all end a line: SSE rebuilds them as LF), a blank line.
-void append_sse_event(std::string& out, std::string_view type, std::string_view data);
+// With an `id`, an `id:` line first (EventSource's Last-Event-ID).
+void append_sse_event(std::string& out, std::string_view type, std::string_view data,
+                      std::string_view id = {});
 
 } // namespace rpd::http

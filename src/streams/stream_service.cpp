@@ -1,0 +1,128 @@
+#include "redis_push/streams/stream_service.hpp"
+
+#include "redis_push/redis/argv.hpp"
+#include "redis_push/streams/stream_channel.hpp"
+
+#include <chrono>
+#include <utility>
+
+namespace rpd::streams {
+
+stream_service::stream_service(boost::asio::io_context& ioc, redis::command_connection& commands,
+                               redis::subscriber_pool& subscribers, stream_mode_settings settings)
+    : ioc_(ioc), commands_(commands), subscribers_(subscribers), settings_(std::move(settings)),
+      recheck_timer_(ioc) {}
+
+stream_service::~stream_service() = default;
+
+std::string stream_service::doorbell_of(const std::string& key) const {
+    return "__keyspace@" + std::to_string(settings_.db) + "__:" + key;
+}
+
+std::shared_ptr<stream_channel> stream_service::channel_for(std::string_view name) {
+    std::string key = settings_.key_prefix;
+    key.append(name);
+    if (const auto it = channels_.find(key); it != channels_.end())
+        return it->second->shared_from_this();
+    auto channel = std::make_shared<stream_channel>(*this, key);
+    channels_.emplace(std::move(key), channel.get());
+    channel->open();
+    return channel;
+}
+
+feed::handle stream_service::subscribe(std::string_view name, feed::sink& sink,
+                                       subscribe_options options) {
+    auto s = std::make_shared<stream_subscriber>(*this, channel_for(name), sink, options);
+    s->start();
+    return feed::handle(std::move(s));
+}
+
+feed::handle stream_service::read_group(std::string_view name, feed::sink& sink,
+                                        group_options options) {
+    auto g = std::make_shared<group_reader>(*this, channel_for(name), sink, std::move(options));
+    g->start();
+    return feed::handle(std::move(g));
+}
+
+void stream_service::publish(std::string_view name, const field_list& fields, std::uint32_t maxlen,
+                             std::function<void(const publish_result&)> done) {
+    std::string key = settings_.key_prefix;
+    key.append(name);
+    redis::argv args{"XADD", key};
+    if (maxlen > 0)
+        args.add("MAXLEN").add("~").add_number(maxlen);
+    args.add("*");
+    for (const auto& [field, value] : fields)
+        args.add(field).add(value);
+    commands_.command(args, [done = std::move(done)](const redis::reply& r) {
+        using kind = redis::reply::kind;
+        if (r.type == kind::value)
+            return done({publish_result::kind::published, std::string(r.value)});
+        if (r.type == kind::error && r.value.starts_with("WRONGTYPE"))
+            return done({publish_result::kind::wrong_type, {}});
+        done({publish_result::kind::unavailable, {}});
+    });
+}
+
+void stream_service::ack(std::string_view name, std::string_view group,
+                         const std::vector<std::string>& ids,
+                         std::function<void(const ack_result&)> done) {
+    std::string key = settings_.key_prefix;
+    key.append(name);
+    redis::argv args{"XACK", key, group};
+    for (const auto& id : ids)
+        args.add(id);
+    commands_.command(args, [done = std::move(done)](const redis::reply& r) {
+        using kind = redis::reply::kind;
+        if (r.type == kind::integer)
+            return done({ack_result::kind::acked, r.integer});
+        if (r.type == kind::error && r.value.starts_with("WRONGTYPE"))
+            return done({ack_result::kind::wrong_type, 0});
+        // No such key or group: nothing was pending, nothing acknowledged.
+        if (r.type == kind::error && r.value.starts_with("NOGROUP"))
+            return done({ack_result::kind::acked, 0});
+        done({ack_result::kind::unavailable, 0});
+    });
+}
+
+void stream_service::start() {
+    arm_recheck();
+}
+
+// Notifications are fire-and-forget: a stream with clients is read at least
+// every recheck interval whatever arrived (MODES.md 0).
+void stream_service::arm_recheck() {
+    if (shutting_down_)
+        return;
+    recheck_timer_.expires_after(settings_.recheck);
+    recheck_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec)
+            return;
+        const auto now = std::chrono::steady_clock::now();
+        for_each_channel([now](stream_channel& c) { c.recheck(now); });
+        arm_recheck();
+    });
+}
+
+void stream_service::recheck_all() {
+    for_each_channel([](stream_channel& c) { c.ring(); });
+}
+
+void stream_service::shutdown() {
+    shutting_down_ = true;
+    recheck_timer_.cancel();
+    for_each_channel([](stream_channel& c) { c.end_all(feed::end_reason::shutting_down); });
+}
+
+// A visit may end a channel's last client, which removes it from the map:
+// hold every channel while visiting.
+template <class Fn> void stream_service::for_each_channel(Fn fn) {
+    std::vector<std::shared_ptr<stream_channel>> all;
+    all.reserve(channels_.size());
+    for (auto& [key, c] : channels_)
+        all.push_back(c->shared_from_this());
+    for (auto& c : all)
+        fn(*c);
+}
+
+} // namespace rpd::streams
