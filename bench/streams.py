@@ -14,6 +14,7 @@ Publishes carry t = the loadgen's steady_clock ns when written (same machine),
 so latency = receive - t. The daemon is published to with XADD RA_S_<name>,
 Nchan with POST /pub/<name>. bench/run imports this module and calls setup().
 """
+import base64
 import os
 import socket
 import statistics
@@ -41,22 +42,46 @@ def targets_of(targets):
     return [t for t in PEERS if t in targets or (t.startswith("nchan") and "nchan" in targets)]
 
 
-def has_streams(port):
-    """Does the daemon answer GET /stream/<name> with an event stream? (Before the
-    stream mode landed it did not: the daemon is then skipped, not failed.)"""
+def recv_until(s, data, token, limit=2.0):
+    end = time.time() + limit
+    while token not in data and time.time() < end:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def has_streams(port, proto):
+    """Does the daemon have the stream mode for this protocol? SSE: GET /stream/<name>
+    answers an event stream; WebSocket: /ws upgrades and answers a subscribe with
+    "subscribed". (Before the stream mode landed it did not: the daemon is then
+    skipped, not failed.)"""
     try:
         s = socket.create_connection(("127.0.0.1", port), timeout=2)
-        s.sendall(b"GET /stream/bench_probe HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
-        head = b""
-        end = time.time() + 2
-        while b"\r\n\r\n" not in head and time.time() < end:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            head += chunk
+        if proto == "sse":
+            s.sendall(b"GET /stream/bench_probe HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
+            h = recv_until(s, b"", b"\r\n\r\n").decode("latin-1").lower()
+            s.close()
+            return h.startswith("http/1.1 200") and "text/event-stream" in h, h.split("\r\n")[0]
+        key = base64.b64encode(os.urandom(16)).decode()
+        s.sendall(f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
+        data = recv_until(s, b"", b"\r\n\r\n")
+        head, _, rest = data.partition(b"\r\n\r\n")
+        first = head.decode("latin-1").split("\r\n")[0]
+        if b" 101 " not in head.split(b"\r\n")[0]:
+            s.close()
+            return False, "/ws: " + first
+        payload = b'{"type":"subscribe","stream":"bench_probe","offset":"$","id":1}'
+        mask = os.urandom(4)
+        s.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+        try:
+            rest = recv_until(s, rest, b'"subscribed"')
+        except OSError:
+            pass
         s.close()
-        h = head.decode("latin-1").lower()
-        return h.startswith("http/1.1 200") and "text/event-stream" in h, h.split("\r\n")[0]
+        return b'"subscribed"' in rest, "/ws subscribe answered " + repr(rest[:120])
     except OSError as e:
         return False, repr(e)
 
@@ -114,7 +139,7 @@ def gated_run(srv, d, name, args, settle=2.0):
         "loadgen_core_share_publish": j["loadgen_core_share_publish"], "samples": f["samples"], "loadgen": j}
 
 
-def each_target(cfg, targets, rundir, label, body):
+def each_target(cfg, targets, rundir, label, body, proto):
     """Runs body(srv, d, i) -> result dict, cfg.runs times per target, fresh servers."""
     res = {}
     for t in targets_of(targets):
@@ -124,7 +149,7 @@ def each_target(cfg, targets, rundir, label, body):
             busy = R.wait_quiet(cfg.wait_quiet)
             with R.Server(t, d) as srv:
                 if t == "daemon":
-                    ok, why = has_streams(srv.port)
+                    ok, why = has_streams(srv.port, proto)
                     if not ok:
                         R.log(f"{label}: the daemon has no stream mode yet ({why.strip()}): skipped")
                         res.pop(t)
@@ -154,7 +179,7 @@ def fanout(proto):
                   f"{r['kb_per_conn_pss']:.2f} KB/conn PSS, redis conns {r['redis_conns_before']}->"
                   f"{r['redis_conns_held']}, loadgen share {r['loadgen_core_share_publish']:.2f}")
             return r
-        return each_target(cfg, targets, rundir, f"stream_fanout_{proto}", body)
+        return each_target(cfg, targets, rundir, f"stream_fanout_{proto}", body, proto)
     return wl
 
 
@@ -164,13 +189,13 @@ wl_fanout_sse, wl_fanout_ws = fanout("sse"), fanout("ws")
 def per_proto(cfg, targets, rundir, label, body):
     """body(srv, d, i, proto) on a fresh server per protocol (memory an earlier
     protocol's connections left in the allocator must not count), merged per run."""
-    parts = {p: each_target(cfg, targets, rundir, f"{label}-{p}", lambda srv, d, i, p=p: body(srv, d, i, p))
+    parts = {p: each_target(cfg, targets, rundir, f"{label}-{p}", lambda srv, d, i, p=p: body(srv, d, i, p), p)
              for p in ("sse", "ws")}
     res = {}
     for p, r in parts.items():
         for t, runs in r.items():
-            if t == "skipped":
-                res["skipped"] = runs
+            if t == "skipped":  # per protocol: the daemon may have SSE before WebSocket
+                res.setdefault("skipped", {}).update({f"{k}/{p}": v for k, v in runs.items()})
                 continue
             merged = res.setdefault(t, [{} for _ in runs])
             for m, x in zip(merged, runs):
@@ -209,12 +234,12 @@ def wl_memory(cfg, targets, rundir):
 def rows_for(name, res, cfg, row, ours):
     """Rows through bench/run's row(metric, key, peer, target, met, fmt), once per Nchan variant."""
     med = R.med
-    skipped = res.get("skipped", {}).get("daemon")
-    if skipped:  # say so in the table rather than a silent dash
-        plain = row
+    skipped = res.get("skipped", {})
+    plain = row
 
-        def row(metric, *a, **kw):
-            plain(metric + f" (daemon skipped: {skipped})", *a, **kw)
+    def row(metric, *a, **kw):  # a skipped daemon is named rather than a silent dash
+        key = "daemon/" + metric.split(":")[0].lower() if metric[:3] in ("SSE", "WS:") else "daemon"
+        plain(metric + (f" (daemon skipped: {skipped[key]})" if key in skipped else ""), *a, **kw)
     for peer in ("nchan_mem", "nchan_redis"):
         if name.startswith("stream_fanout"):
             n = cfg.s_fanout
