@@ -35,6 +35,8 @@ std::string server::render_metrics() const {
     family(out, "redis_push_sse_connections", "gauge",
            "Responses currently streaming text/event-stream.");
     sample(out, "redis_push_sse_connections", m.sse_connections);
+    family(out, "redis_push_ws_connections", "gauge", "Open WebSocket connections.");
+    sample(out, "redis_push_ws_connections", m.ws_connections);
     family(out, "redis_push_redis_up", "gauge", "1 when every Redis connection is ready.");
     sample(out, "redis_push_redis_up", redis_up() ? 1 : 0);
 

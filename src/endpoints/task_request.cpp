@@ -7,7 +7,7 @@ task_request parse_task_request(http::method m, std::string_view path, std::stri
                                 const tasks::task_signer* signer) {
     using kind = task_request::kind;
     using http::method;
-    if (m == method::other)
+    if (m == method::other || m == method::post)
         return {kind::method_not_allowed, {}};
     if (m == method::options)
         return {kind::options, {}};

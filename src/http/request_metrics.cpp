@@ -52,6 +52,10 @@ std::string_view to_string(request_result r) {
         return "invalid_parameter";
     case request_result::invalid_message:
         return "invalid_message";
+    case request_result::upgraded:
+        return "upgraded";
+    case request_result::upgrade_required:
+        return "upgrade_required";
     case request_result::forbidden:
         return "forbidden";
     default:

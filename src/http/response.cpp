@@ -63,6 +63,8 @@ void append_head(std::string& out, const response_head& head) {
         out.append("X-Accel-Buffering: no\r\n");
     if (head.allow)
         out.append("Allow: GET, HEAD, OPTIONS\r\n");
+    if (head.upgrade_websocket)
+        out.append("Upgrade: websocket\r\n");
     out.append(head.extra_headers);
     if (!head.cors_origin.empty()) {
         out.append("Access-Control-Allow-Origin: ").append(head.cors_origin).append("\r\n");

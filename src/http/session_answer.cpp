@@ -47,6 +47,7 @@ void session::respond_with(unsigned status, std::string_view body, request_resul
     head.extra_headers = extra_headers;
     head.content_length = body.size();
     head.allow = status == 405;
+    head.upgrade_websocket = status == 426;
     append_head(output_.queued(), head);
     if (!head_only_)
         output_.queued().append(body);

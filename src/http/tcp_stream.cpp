@@ -30,6 +30,10 @@ public:
         boost::system::error_code ec;
         socket_.close(ec);
     }
+    void shutdown_send() override {
+        boost::system::error_code ec;
+        socket_.shutdown(boost::asio::socket_base::shutdown_send, ec);
+    }
     void reset_on_close() override {
         boost::system::error_code ec;
         socket_.set_option(boost::asio::socket_base::linger(true, 0), ec);

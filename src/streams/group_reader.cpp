@@ -57,6 +57,13 @@ template <class Then> void group_reader::send(const redis::argv& args, Then then
         auto self = weak.lock();
         if (!self || self->sink_ == nullptr || self->fail_on(r))
             return;
+        // Redis answered: established (a WebSocket subscription says
+        // `subscribed` now).
+        if (!std::exchange(self->opened_, true)) {
+            self->sink_->opened();
+            if (self->sink_ == nullptr)
+                return;
+        }
         (self.get()->*then)(r);
     });
 }

@@ -9,6 +9,7 @@
 
 #include "redis_push/redis/command_connection.hpp"
 #include "redis_push/redis/subscriber_pool.hpp"
+#include "redis_push/streams/stream_service.hpp"
 #include "redis_push/tasks/task_service.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -84,7 +85,7 @@ protected:
     void make_context() {
         ctx_ = std::make_unique<http::context>(settings);
         endpoints_ = std::make_unique<rpd::app::endpoint_set>(
-            settings, tasks, [this] { return redis_up; }, [] { return metrics_text(); },
+            settings, tasks, streams, [this] { return redis_up; }, [] { return metrics_text(); },
             ctx_->routes);
     }
 
@@ -161,6 +162,7 @@ protected:
     rpd::redis::command_connection commands{ioc, rpd::redis::endpoint{}};
     rpd::redis::subscriber_pool subscribers{ioc, rpd::redis::endpoint{}, 2, "RA_probe"};
     rpd::tasks::task_service tasks{ioc, commands, subscribers, rpd::tasks::task_settings{}};
+    rpd::streams::stream_service streams{ioc, commands, subscribers, {}};
     bool redis_up = false;
     std::unique_ptr<http::context> ctx_;
     std::unique_ptr<rpd::app::endpoint_set> endpoints_;
@@ -736,7 +738,7 @@ TEST_F(Session, ErrorAfterACorsRequestHasNoCorsHeaders) {
 
 TEST_F(Session, RequestWithABodyIsAnsweredThenClosed) {
     start();
-    EXPECT_EQ(exchange("POST /task/abc HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"),
+    EXPECT_EQ(exchange("PUT /task/abc HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"),
               json_response("405 Method Not Allowed", error_json("Method Not Allowed"), allow,
                             close_header));
     expect_closed();
@@ -763,9 +765,17 @@ TEST_F(Session, GetWithABodyIsAnsweredThenClosed) {
 TEST_F(Session, ChunkedBodyIsAnsweredThenClosed) {
     start();
     EXPECT_EQ(
-        exchange("POST /nope HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"),
+        exchange("PUT /nope HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"),
         json_response("404 Not Found", error_json("Not Found"), "", close_header));
     expect_closed();
+}
+
+// A POST's body is what a publish carries: read whole, the connection goes on.
+TEST_F(Session, PostBodyKeepsTheConnection) {
+    start();
+    EXPECT_EQ(exchange("POST /task/abc HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"),
+              json_response("405 Method Not Allowed", error_json("Method Not Allowed"), allow));
+    expect_open();
 }
 
 TEST_F(Session, EmptyBodyKeepsTheConnection) {

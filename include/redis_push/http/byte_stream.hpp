@@ -50,6 +50,8 @@ public:
         // Makes the close a reset, so the kernel frees what a client that
         // does not read left queued at once (no-op where there is no socket).
         virtual void reset_on_close() = 0;
+        // Half-closes (FIN after what is queued); reads go on.
+        virtual void shutdown_send() {}
     };
 
     explicit byte_stream(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
@@ -74,6 +76,7 @@ public:
 
     void close() { impl_->close(); }
     void reset_on_close() { impl_->reset_on_close(); }
+    void shutdown_send() { impl_->shutdown_send(); }
 
 private:
     // A read or write of some bytes may stop after the first buffer that
@@ -106,12 +109,40 @@ inline void teardown(boost::beast::role_type, byte_stream& s, boost::system::err
     ec = {};
 }
 
+namespace detail {
+// A WebSocket's teardown after the close frames, as Beast's own for TCP:
+// half-close, then read (and drop) until the client closes too, then close.
+// Closing at once with the client's bytes unread would be a reset, which
+// may lose our close frame on its way (a 1009 after a message cut short).
+// The stream's timer bounds the wait (it closes the socket).
+template <class Handler> struct teardown_drain {
+    struct state {
+        byte_stream& s;
+        Handler h;
+        char buf[256];
+    };
+    std::shared_ptr<state> st;
+
+    void operator()(const boost::system::error_code& ec, std::size_t) {
+        if (!ec)
+            return st->s.async_read_some(boost::asio::buffer(st->buf), std::move(*this));
+        st->s.close();
+        auto& s = st->s;
+        boost::asio::post(s.get_executor(), [st = std::move(st)]() mutable {
+            auto h = std::move(st->h);
+            st.reset();
+            h(boost::system::error_code{});
+        });
+    }
+};
+} // namespace detail
+
 template <class Handler>
 void async_teardown(boost::beast::role_type, byte_stream& s, Handler&& handler) {
-    s.close();
-    boost::asio::post(s.get_executor(), [h = std::forward<Handler>(handler)]() mutable {
-        h(boost::system::error_code{});
-    });
+    using op = detail::teardown_drain<std::decay_t<Handler>>;
+    s.shutdown_send();
+    op{std::make_shared<typename op::state>(
+        typename op::state{s, std::forward<Handler>(handler), {}})}(boost::system::error_code{}, 0);
 }
 
 } // namespace rpd::http

@@ -46,7 +46,9 @@ enum class request_result : std::uint8_t {
     invalid_name,
     invalid_parameter,
     invalid_message,
-    forbidden,
+    upgraded,         // taken over by a WebSocket session
+    upgrade_required, // a plain request on a WebSocket path (426)
+    forbidden,        // an upgrade from an origin that is not allowed (403)
     count_
 };
 static_assert(static_cast<int>(request_result::client_closed) ==
@@ -69,6 +71,7 @@ struct request_metrics {
     std::uint64_t connections_rejected = 0;
     std::uint64_t slow_clients_dropped = 0; // did not take their output (max_output_bytes)
     std::uint64_t sse_connections = 0;      // responses currently streaming text/event-stream
+    std::uint64_t ws_connections = 0;       // open WebSocket connections (handshake done)
 
     void count(request_mode m, request_result r) {
         ++requests[static_cast<std::size_t>(m)][static_cast<std::size_t>(r)];

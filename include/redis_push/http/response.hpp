@@ -16,9 +16,10 @@ struct response_head {
     std::size_t content_length = 0;
     bool keep_alive = true;
     bool http10 = false;
-    bool watch = false;     // X-Accel-Buffering: no
-    bool allow = false;     // Allow: GET, HEAD, OPTIONS (405, OPTIONS)
-    bool preflight = false; // Access-Control-Allow-Methods/-Max-Age(/-Headers)
+    bool watch = false;             // X-Accel-Buffering: no
+    bool allow = false;             // Allow: GET, HEAD, OPTIONS (405, OPTIONS)
+    bool upgrade_websocket = false; // Upgrade: websocket (426)
+    bool preflight = false;         // Access-Control-Allow-Methods/-Max-Age(/-Headers)
     std::string_view content_type = "application/json";
     std::string_view cors_origin;          // empty: no CORS headers
     std::string_view cors_request_headers; // echoed on a preflight

@@ -74,6 +74,7 @@ private:
     group_options options_;
     std::optional<boost::asio::steady_timer> wait_timer_;
     bool created_group_ = false;
+    bool opened_ = false;
     bool wait_over_ = false; // one-shot: the time ran out while a read was in flight
 };
 
