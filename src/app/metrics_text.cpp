@@ -37,6 +37,14 @@ std::string server::render_metrics() const {
     sample(out, "redis_push_sse_connections", m.sse_connections);
     family(out, "redis_push_ws_connections", "gauge", "Open WebSocket connections.");
     sample(out, "redis_push_ws_connections", m.ws_connections);
+    const auto& st = streams_.counters();
+    family(out, "redis_push_stream_subscribers", "gauge",
+           "Open stream subscriptions: SSE streams, waiting long-polls and consumer-group reads, "
+           "WebSocket subscriptions.");
+    sample(out, "redis_push_stream_subscribers", st.subscribers);
+    family(out, "redis_push_stream_channels", "gauge",
+           "Stream keys with local clients (one keyspace doorbell and one shared read each).");
+    sample(out, "redis_push_stream_channels", streams_.channel_count());
     family(out, "redis_push_redis_up", "gauge", "1 when every Redis connection is ready.");
     sample(out, "redis_push_redis_up", redis_up() ? 1 : 0);
 
@@ -54,6 +62,27 @@ std::string server::render_metrics() const {
             sample(out, "redis_push_requests_total", n, labels);
         }
 
+    family(out, "redis_push_mode_requests_total", "counter",
+           "Answered HTTP requests of the modes by mode and outcome.");
+    const auto stream_row = static_cast<std::size_t>(http::request_mode::stream);
+    for (std::size_t result = 0; result < http::request_metrics::results; ++result) {
+        const auto n = m.requests[stream_row][result];
+        if (n == 0)
+            continue;
+        std::string labels = "mode=\"stream\",outcome=\"";
+        labels.append(http::to_string(static_cast<http::request_result>(result))).append("\"");
+        sample(out, "redis_push_mode_requests_total", n, labels);
+    }
+    family(out, "redis_push_messages_delivered_total", "counter",
+           "Messages handed to clients, by mode.");
+    sample(out, "redis_push_messages_delivered_total", st.messages_delivered, "mode=\"stream\"");
+    family(out, "redis_push_messages_requeued_total", "counter",
+           "Messages delivered again: for streams, entries claimed from a consumer idle longer "
+           "than stream.claim_idle_ms.");
+    sample(out, "redis_push_messages_requeued_total", st.messages_claimed, "mode=\"stream\"");
+    family(out, "redis_push_stream_reads_total", "counter",
+           "Shared reads of new stream entries (each serves every local subscriber of the key).");
+    sample(out, "redis_push_stream_reads_total", st.shared_reads);
     family(out, "redis_push_redis_reconnects_total", "counter",
            "Redis connections re-established after a loss.");
     sample(out, "redis_push_redis_reconnects_total", commands_.reconnects(), "role=\"command\"");

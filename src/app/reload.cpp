@@ -81,6 +81,18 @@ void server::reload() {
         restart_needed("task");
     if (!(rest.watch == settings_.watch))
         restart_needed("watch");
+    if (!(rest.queue == settings_.queue))
+        restart_needed("queue");
+    if (!(rest.mailbox == settings_.mailbox))
+        restart_needed("mailbox");
+    if (!(rest.stream == settings_.stream))
+        restart_needed("stream");
+    if (!(rest.history == settings_.history))
+        restart_needed("history");
+    if (!(rest.ws == settings_.ws))
+        restart_needed("ws");
+    if (!(rest.modes == settings_.modes))
+        restart_needed("modes");
 }
 
 } // namespace rpd::app

@@ -64,7 +64,7 @@ server::server(config::settings settings, std::string config_path)
                        keyspace_flags_of(settings_)),
       http_(settings_), endpoints_(
                             settings_, tasks_, streams_, [this] { return redis_up(); },
-                            [this] { return render_metrics(); }, http_.routes),
+                            [this] { return render_metrics(); }, http_),
       signals_(ioc_, SIGTERM, SIGINT), hangup_(ioc_, SIGHUP), watchdog_timer_(ioc_),
       drain_timer_(ioc_), trimmer_(ioc_, [this] {
           return static_cast<std::size_t>(http_.metrics.connections_open) +

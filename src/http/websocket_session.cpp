@@ -41,9 +41,11 @@ websocket_session::websocket_session(byte_stream stream, connection_slot slot, c
 }
 
 websocket_session::~websocket_session() {
+    phase_ = phase::ended; // a handler that sends from its destructor is not heard
     handler_.reset();
-    if (counted_)
-        --ctx_.metrics.ws_connections;
+    // Every way a connection ends goes through end(); only a loop destroyed
+    // with our operations pending (the process ending) does not, and then
+    // the counters may be gone already.
 }
 
 void websocket_session::run(

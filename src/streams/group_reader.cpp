@@ -98,8 +98,10 @@ void group_reader::on_claim(const redis::reply& r) {
     if (no_group(r))
         return create_group();
     // [next cursor, entries, deleted ids]
-    if (r.type == kind::array && r.size() >= 2 && r[1].type == kind::array && !r[1].empty())
+    if (r.type == kind::array && r.size() >= 2 && r[1].type == kind::array && !r[1].empty()) {
+        service_.tally().messages_claimed += r[1].size();
         return take(r[1]);
+    }
     read_new();
 }
 

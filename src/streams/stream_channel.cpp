@@ -41,15 +41,16 @@ void stream_channel::went_live(const stream_id& cursor) {
     ring();
 }
 
+bool stream_channel::any_live() const {
+    for (const auto& s : subscribers_)
+        if (s.live())
+            return true;
+    return false;
+}
+
 void stream_channel::ring() {
     wake_waiters();
-    bool any_live = false;
-    for (const auto& s : subscribers_)
-        if (s.live()) {
-            any_live = true;
-            break;
-        }
-    if (!any_live || !read_from_)
+    if (!read_from_ || !any_live())
         return;
     if (reading_) {
         rang_ = true;
@@ -58,17 +59,34 @@ void stream_channel::ring() {
     read();
 }
 
-void stream_channel::recheck(std::chrono::steady_clock::time_point now) {
-    if (now - last_read_ < service_.settings().recheck && waiters_.empty())
-        return;
-    ring();
+bool stream_channel::due_for_recheck(std::chrono::steady_clock::time_point now) const {
+    return !reading_ && read_from_ && now - last_read_ >= service_.settings().recheck && any_live();
 }
 
-void stream_channel::read() {
+void stream_channel::begin_shared_read() {
     reading_ = true;
     rang_ = false;
     last_read_ = std::chrono::steady_clock::now();
     ++service_.tally().shared_reads;
+}
+
+void stream_channel::end_batched_read(const redis::reply* entries) {
+    reading_ = false;
+    if (entries != nullptr)
+        return take(*entries);
+    if (rang_)
+        ring();
+}
+
+void stream_channel::end_batched_read_failed() {
+    // One key of the batch may be of another type (XREAD then fails as a
+    // whole): read this one alone, which tells.
+    reading_ = false;
+    ring();
+}
+
+void stream_channel::read() {
+    begin_shared_read();
     const std::string start = "(" + read_from_->text();
     redis::argv args{"XRANGE", key_, start, "+", "COUNT"};
     args.add_number(service_.settings().read_batch);
@@ -86,6 +104,10 @@ void stream_channel::on_read(const redis::reply& r) {
     // Down or failing: the reconnect's re-check (or the periodic one) reads again.
     if (r.type != kind::array)
         return;
+    take(r);
+}
+
+void stream_channel::take(const redis::reply& r) {
     auto batch = std::make_shared<message_batch>(parse_entries(r));
     const bool full = r.size() >= service_.settings().read_batch;
     if (!batch->empty()) {

@@ -98,10 +98,65 @@ void stream_service::arm_recheck() {
     recheck_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (ec)
             return;
-        const auto now = std::chrono::steady_clock::now();
-        for_each_channel([now](stream_channel& c) { c.recheck(now); });
+        recheck_due();
         arm_recheck();
     });
+}
+
+// One XREAD over many keys answers only for those with new entries: the
+// re-check of 10,000 quiet streams is a few dozen commands, not 10,000.
+void stream_service::recheck_due() {
+    constexpr std::size_t keys_per_read = 256;
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<std::shared_ptr<stream_channel>> due;
+    for_each_channel([&](stream_channel& c) {
+        c.wake_waiters();
+        if (c.due_for_recheck(now))
+            due.push_back(c.shared_from_this());
+    });
+    for (std::size_t first = 0; first < due.size(); first += keys_per_read) {
+        const auto last = std::min(due.size(), first + keys_per_read);
+        std::vector<std::weak_ptr<stream_channel>> batch;
+        std::vector<std::string> starts;
+        redis::argv args{"XREAD", "COUNT"};
+        args.add_number(settings_.read_batch).add("STREAMS");
+        for (auto i = first; i < last; ++i) {
+            args.add(due[i]->key());
+            batch.push_back(due[i]);
+        }
+        for (auto i = first; i < last; ++i) {
+            args.add_copy(due[i]->read_from().text());
+            due[i]->begin_shared_read();
+        }
+        commands_.command(args, [batch = std::move(batch)](const redis::reply& r) {
+            using kind = redis::reply::kind;
+            const bool down = r.type == kind::unavailable;
+            const bool failed = r.type != kind::array && r.type != kind::nil && !down;
+            for (const auto& weak : batch) {
+                const auto c = weak.lock();
+                if (!c)
+                    continue;
+                if (down) { // the reconnect re-checks everything
+                    c->end_batched_read_unavailable();
+                    continue;
+                }
+                if (failed) {
+                    c->end_batched_read_failed();
+                    continue;
+                }
+                // [[key, entries], ...] for the keys with something new.
+                const redis::reply* mine = nullptr;
+                std::optional<redis::reply> found;
+                for (const auto e : r)
+                    if (e.type == kind::array && e.size() == 2 && e[0].value == c->key()) {
+                        found = e[1];
+                        mine = &*found;
+                        break;
+                    }
+                c->end_batched_read(mine);
+            }
+        });
+    }
 }
 
 void stream_service::recheck_all() {

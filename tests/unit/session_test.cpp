@@ -86,7 +86,7 @@ protected:
         ctx_ = std::make_unique<http::context>(settings);
         endpoints_ = std::make_unique<rpd::app::endpoint_set>(
             settings, tasks, streams, [this] { return redis_up; }, [] { return metrics_text(); },
-            ctx_->routes);
+            *ctx_);
     }
 
     static std::string metrics_text() {

@@ -78,6 +78,16 @@ bool run_until(boost::asio::io_context& ioc, Pred done, std::chrono::millisecond
 
 class WebSocket : public ::testing::Test {
 protected:
+    // The connection ends before the context its session counts in.
+    void TearDown() override {
+        client_stream.close();
+        settle();
+        if (ctx) {
+            EXPECT_EQ(ctx->metrics.connections_open, 0u);
+            EXPECT_EQ(ctx->metrics.ws_connections, 0u);
+            EXPECT_TRUE(ctx->sessions.empty());
+        }
+    }
     void start(http::ws_limits limits = {}) {
         ctx = std::make_unique<http::context>(settings);
         endpoint = std::make_unique<rpd::endpoints::ws_endpoint>(
@@ -226,6 +236,22 @@ TEST_F(WebSocket, OriginOtherPortIsForbidden) {
     handshake("http://daemon.example:9999");
     EXPECT_EQ(handshake_ec, websocket::error::upgrade_declined);
     EXPECT_EQ(seen->made, 0);
+}
+
+TEST_F(WebSocket, FramesBeforeTheHandshakesAnswerCloseTheConnection) {
+    start();
+    // A client must wait for the 101 before it sends frames.
+    boost::asio::write(client_stream,
+                       boost::asio::buffer(std::string_view(
+                           "GET /ws HTTP/1.1\r\nHost: d\r\nUpgrade: websocket\r\n"
+                           "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                           "Sec-WebSocket-Version: 13\r\n\r\n\x81\x80"
+                           "wxyz")));
+    settle();
+    EXPECT_EQ(client_stream.str(), "") << "no 101";
+    EXPECT_EQ(seen->made, 0);
+    EXPECT_EQ(ctx->metrics.connections_open, 0u);
+    EXPECT_TRUE(ctx->sessions.empty());
 }
 
 TEST(WebSocketOrigin, SchemeLessHostPortComparedWithHost) {

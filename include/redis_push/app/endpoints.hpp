@@ -5,6 +5,9 @@
 #include "redis_push/endpoints/operations_endpoints.hpp"
 #include "redis_push/endpoints/stream_endpoint.hpp"
 #include "redis_push/endpoints/task_endpoint.hpp"
+#include "redis_push/endpoints/ws_client.hpp"
+#include "redis_push/endpoints/ws_endpoint.hpp"
+#include "redis_push/http/context.hpp"
 #include "redis_push/http/router.hpp"
 #include "redis_push/http/static_files.hpp"
 #include "redis_push/tasks/task_id.hpp"
@@ -24,6 +27,8 @@ struct endpoint_refs {
     http::endpoint& task;
     http::endpoint& fallback;
     http::endpoint* stream; // null: the mode is switched off (its paths are 404)
+    http::endpoint* websocket = nullptr;
+    const std::vector<std::string>* websocket_paths = nullptr;
 };
 void register_endpoints(http::router& routes, const endpoint_refs& e);
 
@@ -34,7 +39,7 @@ class endpoint_set {
 public:
     endpoint_set(const config::settings& s, tasks::task_service& tasks,
                  streams::stream_service& streams, std::function<bool()> redis_up,
-                 std::function<std::string()> render_metrics, http::router& routes);
+                 std::function<std::string()> render_metrics, http::context& http);
     endpoint_set(const endpoint_set&) = delete;
     endpoint_set& operator=(const endpoint_set&) = delete;
 
@@ -50,6 +55,8 @@ private:
     endpoints::mode_names stream_names_;
     std::unique_ptr<tasks::task_signer> publish_signer_; // full-length HMAC; null: no secret
     endpoints::stream_endpoint stream_;
+    endpoints::ws_client_settings ws_clients_;
+    endpoints::ws_endpoint websocket_;
 };
 
 } // namespace rpd::app

@@ -46,8 +46,17 @@ public:
 
     // New entries may be there: read them (now, or after the read in flight).
     void ring();
-    // The periodic re-check: a ring, unless a read happened recently anyway.
-    void recheck(std::chrono::steady_clock::time_point now);
+    // The periodic re-check, which the service batches into one XREAD over
+    // many keys: whether this key is due (live subscribers, no read for a
+    // re-check interval), and the read's start and end. `entries`: this
+    // key's part of the reply, null when it had nothing new.
+    bool due_for_recheck(std::chrono::steady_clock::time_point now) const;
+    const stream_id& read_from() const { return *read_from_; }
+    void begin_shared_read();
+    void end_batched_read(const redis::reply* entries);
+    void end_batched_read_failed();
+    void end_batched_read_unavailable() { reading_ = false; }
+    void wake_waiters();
     // Every subscriber and waiter ends with `reason` (shutdown).
     void end_all(feed::end_reason reason);
 
@@ -55,10 +64,12 @@ private:
     void on_subscribed() override { ring(); }
     void on_message(std::string_view) override { ring(); }
 
+    bool any_live() const;
     void read();
     void on_read(const redis::reply& r);
+    // Entries of an XRANGE-shaped array: rendered once, fanned out.
+    void take(const redis::reply& entries);
     void fan_out(const shared_batch& batch);
-    void wake_waiters();
 
     template <class T>
     using list_of = boost::intrusive::list<

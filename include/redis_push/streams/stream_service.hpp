@@ -27,6 +27,7 @@ struct stream_counters {
     std::uint64_t subscribers = 0;        // open subscriptions and waiting group reads
     std::uint64_t messages_delivered = 0; // messages handed to clients
     std::uint64_t shared_reads = 0;       // reads of new entries (each serving every subscriber)
+    std::uint64_t messages_claimed = 0;   // taken over from an idle consumer (XAUTOCLAIM)
 };
 
 // The stream mode on top of the Redis layer (MODES.md 3): subscriptions
@@ -84,6 +85,7 @@ private:
     void forget(const std::string& key) { channels_.erase(key); }
     std::string doorbell_of(const std::string& key) const;
     void arm_recheck();
+    void recheck_due();
     template <class Fn> void for_each_channel(Fn fn);
 
     boost::asio::io_context& io() { return ioc_; }
