@@ -295,3 +295,22 @@ def plots(allres, cfg):
                           (NAMES[t] + " WS", med(r[t], "ws_kb_per_conn_pss"))]
         R.bars("stream-memory", f"Memory per idle stream subscriber, {cfg.s_memory} on {cfg.s_memory} streams "
                "(PSS, median)", "KB per subscriber", items)
+
+
+def table_md(rows):
+    """One line per metric: the daemon, both Nchan variants, the ratios daemon/Nchan."""
+    fmtv = R.fmtv
+    out = ["| workload | metric | daemon | Nchan (memory) | Nchan (Redis) | daemon / Nchan mem | daemon / Nchan Redis "
+           "| target | met (mem / Redis) |", "|---|---|---:|---:|---:|---:|---:|---|---|"]
+    groups = {}
+    for r in rows:
+        groups.setdefault((r["workload"], r["metric"]), {})[r["peer_name"]] = r
+    for (w, metric), g in groups.items():
+        any_r = next(iter(g.values()))
+        fmt = any_r["fmt"]
+        m, rd = g.get("nchan_mem", {}), g.get("nchan_redis", {})
+        met = " / ".join("" if x.get("met") is None else ("yes" if x["met"] else "**no**") for x in (m, rd))
+        out.append(f"| {w} | {metric} | {fmtv(any_r['ours'], fmt)} | {fmtv(m.get('peer'), fmt)} | "
+                   f"{fmtv(rd.get('peer'), fmt)} | {fmtv(m.get('ratio'), '{:.2f}')} | {fmtv(rd.get('ratio'), '{:.2f}')} | "
+                   f"{any_r['target'] or ''} | {met.strip(' /') and met} |")
+    return "\n".join(out)
