@@ -16,7 +16,16 @@ using namespace rpd::test;
 
 namespace {
 
+// gcc defines __SANITIZE_ADDRESS__, clang has __has_feature.
 #if defined(__SANITIZE_ADDRESS__)
+#define RPD_WS_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RPD_WS_TEST_ASAN 1
+#endif
+#endif
+
+#if defined(RPD_WS_TEST_ASAN)
 constexpr bool rss_bounds_apply = false; // ASan's quarantine and redzones
 #else
 constexpr bool rss_bounds_apply = true;
