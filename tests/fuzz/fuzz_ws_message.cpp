@@ -32,6 +32,7 @@
 #include "redis_push/redis/subscriber_pool.hpp"
 #include "redis_push/streams/stream_service.hpp"
 #include "redis_push/tasks/task_signer.hpp"
+#include "redis_push/util/json_depth.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
@@ -62,7 +63,13 @@ std::string_view current_input;
     std::abort();
 }
 
+// As the daemon reads a message: a raw NUL is never JSON (nlohmann's lexer
+// would stop there and accept what came before), and nothing nested deeper
+// than util::max_json_depth is parsed at all.
 json parse_strict(std::string_view s) {
+    if (s.find('\0') != std::string_view::npos ||
+        !rpd::util::nesting_within(s, rpd::util::max_json_depth))
+        return json(json::value_t::discarded);
     return json::parse(s.begin(), s.end(), nullptr, false);
 }
 
