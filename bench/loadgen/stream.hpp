@@ -35,11 +35,11 @@ struct options {
     std::string proto = "sse";     // sse | ws
     std::string host = "127.0.0.1";
     unsigned short port = 8888;
-    std::size_t count = 1000;  // subscribers
-    std::size_t streams = 1;   // subscriber i is on stream i % streams
-    std::string name_prefix;   // stream names: <prefix><k>, default random
-    std::string sse_path;      // {name} replaced; default daemon /stream/{name}, nchan /sub/{name}
-    std::string ws_path;       // default daemon /ws, nchan /sub/{name}
+    std::size_t count = 1000; // subscribers
+    std::size_t streams = 1;  // subscriber i is on stream i % streams
+    std::string name_prefix;  // stream names: <prefix><k>, default random
+    std::string sse_path;     // {name} replaced; default daemon /stream/{name}, nchan /sub/{name}
+    std::string ws_path;      // default daemon /ws, nchan /sub/{name}
     std::string redis_host = "127.0.0.1";
     unsigned short redis_port = 6379;
     std::string prefix = "RA_";

@@ -39,8 +39,8 @@ json pct(std::vector<double> v) {
     double sum = 0;
     for (double x : v)
         sum += x;
-    return {{"p50", at(50)}, {"p90", at(90)}, {"p99", at(99)}, {"max", v.back()}, {"min", v.front()},
-            {"mean", sum / v.size()}, {"n", v.size()}};
+    return {{"p50", at(50)},    {"p90", at(90)},          {"p99", at(99)}, {"max", v.back()},
+            {"min", v.front()}, {"mean", sum / v.size()}, {"n", v.size()}};
 }
 
 class runner final : public events {
@@ -234,8 +234,9 @@ private:
         timer_.async_wait([this](boost::system::error_code) { fanout_next(); });
     }
     void pace() {
-        auto due = std::min<std::size_t>(o_.publish_count,
-                                         static_cast<std::size_t>(ms(now_ns() - t_pub0_) / 1000 * o_.rate) + 1);
+        auto due = std::min<std::size_t>(
+            o_.publish_count,
+            static_cast<std::size_t>(ms(now_ns() - t_pub0_) / 1000 * o_.rate) + 1);
         while (pubs_.size() < due)
             publish_one();
         if (pubs_.size() >= o_.publish_count) {
@@ -332,9 +333,10 @@ private:
             j["fanout_ms"] = pct(complete);
         }
         auto c_est = phase_ >= 1 ? cpu_established_ : cpu_end_;
-        j["loadgen_cpu_s"] = {{"total", cpu_end_.total() - cpu0_.total()},
-                              {"connect_phase", c_est.total() - cpu_connect0_.total()},
-                              {"publish_phase", phase_ >= 2 ? cpu_end_.total() - cpu_pub0_.total() : 0.0}};
+        j["loadgen_cpu_s"] = {
+            {"total", cpu_end_.total() - cpu0_.total()},
+            {"connect_phase", c_est.total() - cpu_connect0_.total()},
+            {"publish_phase", phase_ >= 2 ? cpu_end_.total() - cpu_pub0_.total() : 0.0}};
         j["wall_s"] = {{"total", ms(t_end_ - t0_) / 1000}, {"publish_phase", pub_wall}};
         j["loadgen_core_share_publish"] =
             pub_wall > 0 ? (cpu_end_.total() - cpu_pub0_.total()) / pub_wall : 0.0;
@@ -360,8 +362,8 @@ private:
     std::vector<pub> pubs_;
     std::vector<double> lat_ms_, connect_ms_;
     std::map<std::string, std::size_t> errors_;
-    std::size_t next_ = 0, established_ = 0, failed_ = 0, lost_after_established_ = 0, delivered_ = 0,
-                duplicates_ = 0;
+    std::size_t next_ = 0, established_ = 0, failed_ = 0, lost_after_established_ = 0,
+                delivered_ = 0, duplicates_ = 0;
     std::int64_t cur_ = -1;
     int phase_ = 0; // 0 connecting, 1 holding, 2 publishing, 3 finished
     ns_t t0_ = 0, t_connect0_ = 0, last_est_ = 0, t_established_ = 0, t_pub0_ = 0, t_end_ = 0;
@@ -369,7 +371,8 @@ private:
 };
 
 void usage() {
-    std::cout << R"(loadgen stream: N stream subscribers (SSE or WebSocket), tagged publishes, JSON report.
+    std::cout
+        << R"(loadgen stream: N stream subscribers (SSE or WebSocket), tagged publishes, JSON report.
   --target daemon|nchan      server kind (default daemon)
   --proto sse|ws             subscriber kind (default sse)
   --host H --port P          server (default 127.0.0.1:8888)
@@ -410,35 +413,64 @@ int main(int argc, char** argv) {
         auto num = [&] { return std::stoul(val()); };
         if (a == "--help" || a == "-h")
             return usage(), 0;
-        else if (a == "--target") o.target = val();
-        else if (a == "--proto") o.proto = val();
-        else if (a == "--host") o.host = val();
-        else if (a == "--port") o.port = static_cast<unsigned short>(num());
-        else if (a == "--count") o.count = num();
-        else if (a == "--streams") o.streams = num();
-        else if (a == "--name-prefix") o.name_prefix = val();
-        else if (a == "--sse-path") o.sse_path = val(), sse_set = true;
-        else if (a == "--ws-path") o.ws_path = val(), ws_set = true;
-        else if (a == "--redis-host") o.redis_host = val();
-        else if (a == "--redis-port") o.redis_port = static_cast<unsigned short>(num());
-        else if (a == "--prefix") o.prefix = val();
-        else if (a == "--pub-path") o.pub_path = val();
-        else if (a == "--pub-conns") o.pub_conns = num();
-        else if (a == "--publish") o.publish = val();
-        else if (a == "--repeats") o.repeats = num();
-        else if (a == "--gap-seconds") o.gap_seconds = std::stod(val());
-        else if (a == "--rate") o.rate = std::stod(val());
-        else if (a == "--publish-count") o.publish_count = num();
-        else if (a == "--window") o.window = num();
-        else if (a == "--sources") o.sources = std::max<std::size_t>(1, num());
-        else if (a == "--settle-seconds") o.settle_seconds = std::stod(val());
-        else if (a == "--hold-seconds") o.hold_seconds = std::stod(val());
-        else if (a == "--ready-file") o.ready_file = val();
-        else if (a == "--go-file") o.go_file = val();
-        else if (a == "--done-file") o.done_file = val();
-        else if (a == "--samples-file") o.samples_file = val();
-        else if (a == "--establish-timeout") o.establish_timeout = std::stod(val());
-        else if (a == "--deliver-timeout") o.deliver_timeout = std::stod(val());
+        else if (a == "--target")
+            o.target = val();
+        else if (a == "--proto")
+            o.proto = val();
+        else if (a == "--host")
+            o.host = val();
+        else if (a == "--port")
+            o.port = static_cast<unsigned short>(num());
+        else if (a == "--count")
+            o.count = num();
+        else if (a == "--streams")
+            o.streams = num();
+        else if (a == "--name-prefix")
+            o.name_prefix = val();
+        else if (a == "--sse-path")
+            o.sse_path = val(), sse_set = true;
+        else if (a == "--ws-path")
+            o.ws_path = val(), ws_set = true;
+        else if (a == "--redis-host")
+            o.redis_host = val();
+        else if (a == "--redis-port")
+            o.redis_port = static_cast<unsigned short>(num());
+        else if (a == "--prefix")
+            o.prefix = val();
+        else if (a == "--pub-path")
+            o.pub_path = val();
+        else if (a == "--pub-conns")
+            o.pub_conns = num();
+        else if (a == "--publish")
+            o.publish = val();
+        else if (a == "--repeats")
+            o.repeats = num();
+        else if (a == "--gap-seconds")
+            o.gap_seconds = std::stod(val());
+        else if (a == "--rate")
+            o.rate = std::stod(val());
+        else if (a == "--publish-count")
+            o.publish_count = num();
+        else if (a == "--window")
+            o.window = num();
+        else if (a == "--sources")
+            o.sources = std::max<std::size_t>(1, num());
+        else if (a == "--settle-seconds")
+            o.settle_seconds = std::stod(val());
+        else if (a == "--hold-seconds")
+            o.hold_seconds = std::stod(val());
+        else if (a == "--ready-file")
+            o.ready_file = val();
+        else if (a == "--go-file")
+            o.go_file = val();
+        else if (a == "--done-file")
+            o.done_file = val();
+        else if (a == "--samples-file")
+            o.samples_file = val();
+        else if (a == "--establish-timeout")
+            o.establish_timeout = std::stod(val());
+        else if (a == "--deliver-timeout")
+            o.deliver_timeout = std::stod(val());
         else {
             std::cerr << "loadgen stream: unknown option " << a << "\n";
             usage();

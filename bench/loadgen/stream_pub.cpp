@@ -34,9 +34,10 @@ public:
         std::string key = o_.prefix + "S_" + stream;
         auto t = now_ns();
         std::string ts = std::to_string(t), ss = std::to_string(seq);
-        std::string out = "*7\r\n$4\r\nXADD\r\n$" + std::to_string(key.size()) + "\r\n" + key + "\r\n";
-        out += "$1\r\n*\r\n$1\r\nt\r\n$" + std::to_string(ts.size()) + "\r\n" + ts + "\r\n$3\r\nseq\r\n$" +
-               std::to_string(ss.size()) + "\r\n" + ss + "\r\n";
+        std::string out =
+            "*7\r\n$4\r\nXADD\r\n$" + std::to_string(key.size()) + "\r\n" + key + "\r\n";
+        out += "$1\r\n*\r\n$1\r\nt\r\n$" + std::to_string(ts.size()) + "\r\n" + ts +
+               "\r\n$3\r\nseq\r\n$" + std::to_string(ss.size()) + "\r\n" + ss + "\r\n";
         ++sent;
         write(std::move(out));
         return t;
@@ -52,43 +53,45 @@ private:
         if (q_.empty())
             return;
         writing_ = true;
-        asio::async_write(sock_, asio::buffer(q_.front()), [this](boost::system::error_code ec, std::size_t) {
-            if (ec) {
-                std::cerr << "loadgen: redis write: " << ec.message() << "\n";
-                std::exit(2);
-            }
-            writing_ = false;
-            q_.pop_front();
-            next();
-        });
+        asio::async_write(sock_, asio::buffer(q_.front()),
+                          [this](boost::system::error_code ec, std::size_t) {
+                              if (ec) {
+                                  std::cerr << "loadgen: redis write: " << ec.message() << "\n";
+                                  std::exit(2);
+                              }
+                              writing_ = false;
+                              q_.pop_front();
+                              next();
+                          });
     }
     // Replies: +OK (SETNAME), $<n> + the id (XADD), -ERR.
     void read() {
-        sock_.async_read_some(asio::buffer(rbuf_), [this](boost::system::error_code ec, std::size_t n) {
-            if (ec)
-                return;
-            in_.append(rbuf_.data(), n);
-            std::size_t pos = 0;
-            for (;;) {
-                auto eol = in_.find("\r\n", pos);
-                if (eol == std::string::npos)
-                    break;
-                char c = in_[pos];
-                if (c == '$' && in_.compare(pos, 3, "$-1") != 0) {
-                    auto eol2 = in_.find("\r\n", eol + 2);
-                    if (eol2 == std::string::npos)
+        sock_.async_read_some(
+            asio::buffer(rbuf_), [this](boost::system::error_code ec, std::size_t n) {
+                if (ec)
+                    return;
+                in_.append(rbuf_.data(), n);
+                std::size_t pos = 0;
+                for (;;) {
+                    auto eol = in_.find("\r\n", pos);
+                    if (eol == std::string::npos)
                         break;
-                    eol = eol2;
-                } else if (c == '-') {
-                    ++errors, ++error_kinds["redis_error"];
-                    std::cerr << "loadgen: redis: " << in_.substr(pos, eol - pos) << "\n";
+                    char c = in_[pos];
+                    if (c == '$' && in_.compare(pos, 3, "$-1") != 0) {
+                        auto eol2 = in_.find("\r\n", eol + 2);
+                        if (eol2 == std::string::npos)
+                            break;
+                        eol = eol2;
+                    } else if (c == '-') {
+                        ++errors, ++error_kinds["redis_error"];
+                        std::cerr << "loadgen: redis: " << in_.substr(pos, eol - pos) << "\n";
+                    }
+                    ++replies;
+                    pos = eol + 2;
                 }
-                ++replies;
-                pos = eol + 2;
-            }
-            in_.erase(0, pos);
-            read();
-        });
+                in_.erase(0, pos);
+                read();
+            });
     }
 
     const options& o_;
@@ -120,7 +123,9 @@ public:
             c->sock.async_connect(tcp::endpoint(asio::ip::make_address(o_.host), o_.port),
                                   [this, c, pending, ready](boost::system::error_code ec) {
                                       if (ec) {
-                                          std::cerr << "loadgen: publisher connect: " << ec.message() << "\n";
+                                          std::cerr
+                                              << "loadgen: publisher connect: " << ec.message()
+                                              << "\n";
                                           std::exit(2);
                                       }
                                       c->sock.set_option(tcp::no_delay(true));
@@ -134,7 +139,8 @@ public:
     ns_t publish(const std::string& stream, std::int64_t seq) override {
         auto* c = conns_[next_++ % conns_.size()].get();
         auto t = now_ns();
-        std::string body = R"({"t":)" + std::to_string(t) + R"(,"seq":)" + std::to_string(seq) + "}";
+        std::string body =
+            R"({"t":)" + std::to_string(t) + R"(,"seq":)" + std::to_string(seq) + "}";
         c->q.push_back("POST " + with_name(o_.pub_path, stream) + " HTTP/1.1\r\nHost: " + o_.host +
                        "\r\nContent-Type: application/json\r\nContent-Length: " +
                        std::to_string(body.size()) + "\r\n\r\n" + body);
@@ -149,28 +155,30 @@ private:
         if (c->q.empty())
             return;
         c->writing = true;
-        asio::async_write(c->sock, asio::buffer(c->q.front()), [this, c](boost::system::error_code ec, std::size_t) {
-            if (ec) {
-                std::cerr << "loadgen: publisher write: " << ec.message() << "\n";
-                std::exit(2);
-            }
-            c->writing = false;
-            c->q.pop_front();
-            next(c);
-        });
+        asio::async_write(c->sock, asio::buffer(c->q.front()),
+                          [this, c](boost::system::error_code ec, std::size_t) {
+                              if (ec) {
+                                  std::cerr << "loadgen: publisher write: " << ec.message() << "\n";
+                                  std::exit(2);
+                              }
+                              c->writing = false;
+                              c->q.pop_front();
+                              next(c);
+                          });
     }
     void read(conn* c) {
         c->parser.emplace();
         c->parser->body_limit(1 << 20);
-        http::async_read(c->sock, c->buf, *c->parser, [this, c](boost::system::error_code ec, std::size_t) {
-            if (ec)
-                return;
-            ++replies;
-            auto st = c->parser->get().result_int();
-            if (st < 200 || st > 299)
-                ++errors, ++error_kinds["pub_http_" + std::to_string(st)];
-            read(c);
-        });
+        http::async_read(c->sock, c->buf, *c->parser,
+                         [this, c](boost::system::error_code ec, std::size_t) {
+                             if (ec)
+                                 return;
+                             ++replies;
+                             auto st = c->parser->get().result_int();
+                             if (st < 200 || st > 299)
+                                 ++errors, ++error_kinds["pub_http_" + std::to_string(st)];
+                             read(c);
+                         });
     }
 
     asio::io_context& io_;

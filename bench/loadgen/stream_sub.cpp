@@ -57,13 +57,14 @@ public:
                                 req_ = "GET " + path_ + " HTTP/1.1\r\nHost: " + o_.host +
                                        "\r\nAccept: text/event-stream\r\nCache-Control: "
                                        "no-cache\r\n\r\n";
-                                asio::async_write(sock_, asio::buffer(req_),
-                                                  [this](boost::system::error_code ec, std::size_t) {
-                                                      std::string().swap(req_);
-                                                      if (ec)
-                                                          return fail("write_error");
-                                                      read();
-                                                  });
+                                asio::async_write(
+                                    sock_, asio::buffer(req_),
+                                    [this](boost::system::error_code ec, std::size_t) {
+                                        std::string().swap(req_);
+                                        if (ec)
+                                            return fail("write_error");
+                                        read();
+                                    });
                             });
     }
     void close() override {
@@ -80,13 +81,14 @@ private:
         ev_.failed(i_, kind);
     }
     void read() {
-        sock_.async_read_some(asio::buffer(buf_), [this](boost::system::error_code ec, std::size_t n) {
-            if (ec)
-                return fail(in_body_ ? "closed_while_held" : "closed_before_head");
-            feed(buf_.data(), n);
-            if (!closed_)
-                read();
-        });
+        sock_.async_read_some(
+            asio::buffer(buf_), [this](boost::system::error_code ec, std::size_t n) {
+                if (ec)
+                    return fail(in_body_ ? "closed_while_held" : "closed_before_head");
+                feed(buf_.data(), n);
+                if (!closed_)
+                    read();
+            });
     }
     void feed(const char* p, std::size_t n) {
         if (in_body_)
@@ -122,8 +124,10 @@ private:
             switch (cs_) {
             case cstate::size:
                 if (std::isxdigit(static_cast<unsigned char>(c)))
-                    left_ = left_ * 16 + static_cast<std::size_t>(
-                        std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (c | 0x20) - 'a' + 10);
+                    left_ = left_ * 16 +
+                            static_cast<std::size_t>(std::isdigit(static_cast<unsigned char>(c))
+                                                         ? c - '0'
+                                                         : (c | 0x20) - 'a' + 10);
                 else if (c == ';')
                     cs_ = cstate::ext;
                 else if (c == '\n')
@@ -211,14 +215,14 @@ public:
                                         msg_ = R"({"type":"subscribe","stream":")" + stream_ +
                                                R"(","offset":"$","id":1})";
                                         ws_.text(true);
-                                        ws_.async_write(asio::buffer(msg_),
-                                                        [this](boost::system::error_code ec,
-                                                               std::size_t) {
-                                                            std::string().swap(msg_);
-                                                            if (ec)
-                                                                return fail("write_error");
-                                                            read();
-                                                        });
+                                        ws_.async_write(
+                                            asio::buffer(msg_),
+                                            [this](boost::system::error_code ec, std::size_t) {
+                                                std::string().swap(msg_);
+                                                if (ec)
+                                                    return fail("write_error");
+                                                read();
+                                            });
                                     });
             });
     }
