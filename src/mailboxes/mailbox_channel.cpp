@@ -85,20 +85,19 @@ void mailbox_channel::on_drained(const redis::reply& r) {
     if (r.type == kind::error && r.value.find("WRONGTYPE") != std::string_view::npos)
         return end_all(feed::end_reason::wrong_type);
     if (r.type != kind::array || r.empty()) {
-        // Nothing there (or Redis failing: the reconnect rings again). A
-        // long-poll that asked for no wait has its answer.
-        if (r.type == kind::array || r.type == kind::nil)
-            for (auto it = line_.begin(); it != line_.end();) {
-                auto& reader = *it++;
-                if (reader.once())
-                    reader.end(feed::end_reason::expired);
-            }
-        else if (r.type == kind::unavailable)
-            for (auto it = line_.begin(); it != line_.end();) {
-                auto& reader = *it++;
-                if (reader.once())
-                    reader.end(feed::end_reason::unavailable);
-            }
+        // Nothing there: a long-poll that asked for no wait has its answer.
+        // Redis failing: one whose first look this was learns it now; the
+        // others keep waiting (the reconnect drains again).
+        const bool down = r.type != kind::array && r.type != kind::nil;
+        for (auto it = line_.begin(); it != line_.end();) {
+            auto& reader = *it++;
+            if (down && !reader.tried())
+                reader.end(feed::end_reason::unavailable);
+            else if (!down && reader.once())
+                reader.end(feed::end_reason::expired);
+            else if (!down)
+                reader.mark_tried();
+        }
         if (rang_)
             ring();
         return;

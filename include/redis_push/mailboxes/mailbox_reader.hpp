@@ -38,6 +38,10 @@ public:
     bool reading() const { return sink_ != nullptr; }
     bool is_socket() const { return kind_ == kind::socket; }
     bool once() const { return kind_ == kind::poll && wait_.count() == 0; }
+    // Whether a drain already reached Redis while it waited (a later
+    // failure then keeps it waiting: the reconnect drains again).
+    bool tried() const { return tried_; }
+    void mark_tried() { tried_ = true; }
 
     // The messages taken for it (an LPOP reply's elements), each with its
     // receipt (one for all of them on a long-poll).
@@ -56,6 +60,7 @@ private:
     kind kind_;
     std::chrono::milliseconds wait_;
     std::optional<boost::asio::steady_timer> wait_timer_;
+    bool tried_ = false;
 };
 
 } // namespace rpd::mailboxes
