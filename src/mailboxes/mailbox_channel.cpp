@@ -73,10 +73,10 @@ void mailbox_channel::drain() {
     ++service_.tally().drains;
     redis::argv args{"LPOP", key_};
     args.add_number(mailbox_service::drain_batch);
-    service_.commands().command(args, [weak = weak_from_this()](const redis::reply& r) {
-        if (auto self = weak.lock())
-            self->on_drained(r);
-    });
+    // Held until the reply: what it took must reach a reader or go back,
+    // even when every reader left meanwhile.
+    service_.commands().command(
+        args, [self = shared_from_this()](const redis::reply& r) { self->on_drained(r); });
 }
 
 void mailbox_channel::on_drained(const redis::reply& r) {
