@@ -115,18 +115,20 @@ TEST_F(queue_hostile_big, PublishAtTheLimitIsAcceptedOverItIs413) {
     EXPECT_EQ(r.status, 201) << r.body;
     r = post("/queue/big", at + "x");
     EXPECT_TRUE(r.status == 413 || r.status == 0) << r.status << " " << r.body;
-    if (r.status == 413)
+    if (r.status == 413) {
         EXPECT_EQ(r.body, R"({"status":"error","error_message":"Request too large"})");
+    }
     EXPECT_EQ(cli().command({"LLEN", qkey("big")}).integer, 1) << "the oversized body was pushed";
     // A declared 16 MB body is refused without waiting for it.
     http_connection c(port());
     ASSERT_TRUE(c.send("POST /queue/big HTTP/1.1\r\nHost: x\r\nContent-Length: 16777216\r\n\r\n"));
     ASSERT_TRUE(c.send(std::string(4096, 'a')));
     auto over = c.read_response(5000ms);
-    if (over)
+    if (over) {
         EXPECT_EQ(over->status, 413);
-    else
+    } else {
         EXPECT_TRUE(c.wait_closed(5000ms)) << "neither 413 nor a close for a declared 16 MB body";
+    }
     EXPECT_TRUE(healthy());
     auto got = http_get(port(), "/queue/big?timeout=0", {}, 10000ms);
     EXPECT_EQ(got.status, 200);
@@ -195,11 +197,12 @@ TEST_F(queue_hostile, KeysOfEveryWrongTypeAre502AndLeftAlone) {
     cli().command({"SADD", qkey("set"), "m"});
     cli().command({"ZADD", qkey("zset"), "1", "m"});
     cli().command({"XADD", qkey("stream"), "*", "f", "v"});
-    for (const std::string n : {"str", "hash", "set", "zset", "stream"}) {
+    for (const std::string& n : std::vector<std::string>{"str", "hash", "set", "zset", "stream"}) {
         cli().command({"COPY", qkey(n), mkey(n)});
-        for (const std::string t :
-             {"/queue/" + n + "?timeout=0", "/queue/" + n + "?timeout=1",
-              "/queue/" + n + "?ack&timeout=0", "/mailbox/" + n, "/mailbox/" + n + "?timeout=0"}) {
+        for (const std::string& t :
+             std::vector<std::string>{"/queue/" + n + "?timeout=0", "/queue/" + n + "?timeout=1",
+                                      "/queue/" + n + "?ack&timeout=0", "/mailbox/" + n,
+                                      "/mailbox/" + n + "?timeout=0"}) {
             auto r = http_get(port(), t, {}, 5000ms);
             EXPECT_EQ(r.status, 502) << t << " -> " << r.body;
             EXPECT_EQ(r.body, R"({"status":"error","error_message":"Wrong type of Redis key"})")
@@ -263,9 +266,10 @@ TEST_F(queue_hostile, NamesAtAndOverTheLimits) {
     r = http_get(port(), "/queue/" + enc200 + "?timeout=0");
     EXPECT_EQ(r.status, 200) << "the limit applies to the decoded name";
     EXPECT_EQ(r.body, "encoded");
-    for (const std::string seg : {std::string(201, 'n'), enc200 + "%6E", std::string(4000, 'n'),
+    for (const std::string& seg :
+         std::vector<std::string>{std::string(201, 'n'), enc200 + "%6E", std::string(4000, 'n'),
                                   std::string(200, 'n') + "%20"}) {
-        for (const std::string mode : {"queue", "mailbox"}) {
+        for (const std::string& mode : std::vector<std::string>{"queue", "mailbox"}) {
             auto b = http_get(port(), "/" + mode + "/" + seg + "?timeout=0");
             EXPECT_EQ(b.status, 400) << mode << " " << seg.size() << " chars";
             EXPECT_EQ(b.body, R"({"status":"error","error_message":"Invalid name"})");
@@ -277,14 +281,16 @@ TEST_F(queue_hostile, NamesAtAndOverTheLimits) {
     http_connection c(port());
     ASSERT_TRUE(c.send_request("GET", "/queue/" + std::string(20000, 'n')));
     auto huge = c.read_response(5000ms);
-    if (huge)
+    if (huge) {
         EXPECT_TRUE(huge->status == 414 || huge->status == 431 || huge->status == 400)
             << huge->status;
-    else
+    } else {
         EXPECT_TRUE(c.peer_closed());
+    }
     // Over WebSocket.
     auto w = ws();
-    for (const std::string bad : {std::string(201, 'x'), std::string(60000, 'x')}) {
+    for (const std::string& bad :
+         std::vector<std::string>{std::string(201, 'x'), std::string(60000, 'x')}) {
         ASSERT_TRUE(w->send_text(identify(bad)));
         auto f = w->next(5000ms);
         ASSERT_TRUE(f);

@@ -53,8 +53,9 @@ TEST_F(MailboxHttp, AnEmptyMailboxWaitsForTheFirstMessage) {
     // Whatever was not in that answer is still queued, in order.
     const auto left = lrange(cli(), mkey("bob"));
     EXPECT_EQ(j.size() + left.size(), 2u);
-    if (j.size() == 1)
+    if (j.size() == 1) {
         EXPECT_EQ(left, std::vector<std::string>{R"({"n":2})"});
+    }
 }
 
 TEST_F(MailboxHttp, TimeoutZeroAnswers504AtOnce) {
@@ -91,8 +92,9 @@ TEST_F(MailboxHttpShort, ATimeoutOverTheMaximumIsClamped) {
 
 TEST_F(MailboxHttp, MalformedTimeoutsAre400InvalidParameter) {
     rpush(cli(), mkey("p"), {"keep"});
-    for (const std::string q :
-         {"timeout=-1", "timeout=abc", "timeout=1.5", "timeout=%2B1", "timeout=", "timeout=1s"}) {
+    for (const std::string& q :
+         std::vector<std::string>{"timeout=-1", "timeout=abc", "timeout=1.5", "timeout=%2B1",
+                                  "timeout=", "timeout=1s"}) {
         auto r = get("/mailbox/p?" + q);
         EXPECT_EQ(r.status, 400) << q << " -> " << r.body;
         EXPECT_TRUE(is_error_body(r.body, "Invalid parameter")) << q;
@@ -152,8 +154,8 @@ TEST_F(MailboxHttp, NamesFollowTheNamePattern) {
     EXPECT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(parse_or_null(r.body), json::array({"n"}));
     EXPECT_EQ(get("/mailbox/" + std::string(200, 'm') + "?timeout=0").status, 504);
-    for (const std::string seg :
-         {"a%20b", "%C3%A9", "a%00b", "a!b", std::string(201, 'm').c_str()}) {
+    for (const std::string& seg :
+         std::vector<std::string>{"a%20b", "%C3%A9", "a%00b", "a!b", std::string(201, 'm')}) {
         auto b = get("/mailbox/" + seg + "?timeout=0");
         EXPECT_EQ(b.status, 400) << seg;
         EXPECT_TRUE(is_error_body(b.body, "Invalid name")) << seg;
@@ -175,8 +177,8 @@ TEST_F(MailboxHttpPattern, MailboxNamePatternIsApplied) {
 TEST_F(MailboxHttp, AKeyOfTheWrongTypeIs502) {
     cli().set(mkey("str"), "s");
     cli().command({"SADD", mkey("set"), "s"});
-    for (const std::string n : {"str", "set"}) {
-        for (const std::string q : {"?timeout=0", "?timeout=1"}) {
+    for (const std::string& n : std::vector<std::string>{"str", "set"}) {
+        for (const std::string& q : std::vector<std::string>{"?timeout=0", "?timeout=1"}) {
             auto r = get("/mailbox/" + n + q);
             EXPECT_EQ(r.status, 502) << n << q << " -> " << r.body;
             EXPECT_TRUE(is_error_body(r.body, "Wrong type of Redis key")) << n;

@@ -158,7 +158,8 @@ TEST_F(MailboxWs, ASecondIdentifyOnTheSameSocketSwitchesIdentity) {
 
 TEST_F(MailboxWs, InvalidNamesGetAnErrorFrameAndTheSocketStays) {
     auto ws = connect_ws();
-    for (const std::string bad : {"a b", "", std::string(201, 'x').c_str(), "caf\xc3\xa9"}) {
+    for (const std::string& bad :
+         std::vector<std::string>{"a b", "", std::string(201, 'x'), "caf\xc3\xa9"}) {
         ASSERT_TRUE(ws->send_json(identify_frame(bad)));
         auto f = ws->read(5000ms);
         ASSERT_TRUE(f) << "no answer to identify `" << bad << "`: " << ws->describe();
@@ -174,8 +175,8 @@ TEST_F(MailboxWs, InvalidNamesGetAnErrorFrameAndTheSocketStays) {
 
 TEST_F(MailboxWs, AnIdentifyWithoutAStringQueueIsAnError) {
     auto ws = connect_ws();
-    for (const json bad : {json{{"event", "identify"}}, json{{"event", "identify"}, {"queue", 5}},
-                           json{{"event", "identify"}, {"queue", nullptr}}}) {
+    for (const json& bad : {json{{"event", "identify"}}, json{{"event", "identify"}, {"queue", 5}},
+                            json{{"event", "identify"}, {"queue", nullptr}}}) {
         ASSERT_TRUE(ws->send_json(bad));
         auto f = ws->read(5000ms);
         ASSERT_TRUE(f) << bad.dump();
@@ -253,7 +254,7 @@ class MailboxWsPaths : public queue_test {
 };
 
 TEST_F(MailboxWsPaths, IdentifyWorksOnAnyConfiguredPath) {
-    for (const std::string path : {"/alerts", "/"}) {
+    for (const std::string& path : std::vector<std::string>{"/alerts", "/"}) {
         const std::string who = path == "/" ? "root" : "alerts";
         rpush(cli(), mkey(who), {"via " + path});
         ws_options o;
@@ -293,11 +294,12 @@ class MailboxWsSigned : public queue_test {
 TEST_F(MailboxWsSigned, IdentifyNeedsAMailboxSignature) {
     rpush(cli(), mkey("hal"), {"private"});
     auto ws = connect_ws();
-    for (const std::string bad :
-         {std::string("hal"), std::string("hal."), "hal." + hmac_b64url(kSecret, "queue:hal", 16),
-          "hal." + hmac_b64url(kSecret, "hal", 16), "hal." + hmac_b64url(kSecret, "stream:hal", 16),
-          signed_mailbox(kSecret, "hal") + "x",
-          "ham." + signed_mailbox(kSecret, "hal").substr(4)}) {
+    for (const std::string& bad : std::vector<std::string>{
+             std::string("hal"), std::string("hal."),
+             "hal." + hmac_b64url(kSecret, "queue:hal", 16),
+             "hal." + hmac_b64url(kSecret, "hal", 16),
+             "hal." + hmac_b64url(kSecret, "stream:hal", 16), signed_mailbox(kSecret, "hal") + "x",
+             "ham." + signed_mailbox(kSecret, "hal").substr(4)}) {
         ASSERT_TRUE(ws->send_json(identify_frame(bad)));
         auto f = ws->read(5000ms);
         ASSERT_TRUE(f) << bad;

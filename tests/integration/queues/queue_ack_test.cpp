@@ -63,7 +63,8 @@ TEST_F(QueueAck, AnAckedTakeMovesTheMessageInFlightThenAckRemovesIt) {
 TEST_F(QueueAck, UnknownDeliveryIdsAre404) {
     rpush(cli(), qkey("u"), {"m"});
     const auto id = take_ack(port(), "u", "m");
-    for (const std::string bad : {"nope", "AAAAAAAAAAAAAAAAAAAAAA", "x-_y"}) {
+    for (const std::string& bad :
+         std::vector<std::string>{"nope", "AAAAAAAAAAAAAAAAAAAAAA", "x-_y"}) {
         auto a = ack("u", bad);
         EXPECT_EQ(a.status, 404) << bad << " -> " << a.body;
         EXPECT_TRUE(is_error_body(a.body, "Not Found")) << bad;
@@ -77,7 +78,7 @@ TEST_F(QueueAck, UnknownDeliveryIdsAre404) {
 TEST_F(QueueAck, EachDeliveryHasItsOwnId) {
     rpush(cli(), qkey("ids"), {"a", "b", "c"});
     std::set<std::string> ids;
-    for (const std::string m : {"a", "b", "c"})
+    for (const std::string& m : std::vector<std::string>{"a", "b", "c"})
         ids.insert(take_ack(port(), "ids", m));
     EXPECT_EQ(ids.size(), 3u);
     EXPECT_EQ(lrange(cli(), qikey("ids")).size(), 3u);

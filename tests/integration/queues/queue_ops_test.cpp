@@ -11,9 +11,9 @@ class QueueOps : public queue_test {};
 
 TEST_F(QueueOps, MetricsAreExposedWithHelpAndType) {
     const auto text = daemon().metrics();
-    for (const std::string name :
-         {"redis_push_queue_waiters", "redis_push_mode_requests_total",
-          "redis_push_messages_delivered_total", "redis_push_messages_requeued_total"}) {
+    for (const std::string& name : std::vector<std::string>{
+             "redis_push_queue_waiters", "redis_push_mode_requests_total",
+             "redis_push_messages_delivered_total", "redis_push_messages_requeued_total"}) {
         EXPECT_TRUE(contains(text, "# TYPE " + name + " ")) << name << " missing:\n" << text;
         EXPECT_TRUE(contains(text, "# HELP " + name + " ")) << name;
     }

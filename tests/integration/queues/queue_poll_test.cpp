@@ -112,7 +112,7 @@ TEST_F(QueuePoll, NoHeadOrKeepaliveIsWrittenWhileWaiting) {
 TEST_F(QueuePoll, KeepAliveConnectionServesSeveralTakes) {
     rpush(cli(), qkey("ka"), {"a", "b"});
     http_connection c(port());
-    for (const std::string expected : {"a", "b"}) {
+    for (const std::string& expected : std::vector<std::string>{"a", "b"}) {
         ASSERT_TRUE(c.send_request("GET", "/queue/ka?timeout=0"));
         auto r = c.read_response(5000ms);
         ASSERT_TRUE(r);
@@ -174,9 +174,9 @@ TEST_F(QueuePollShort, TimeoutShortensOrLengthensOneWait) {
 
 TEST_F(QueuePoll, MalformedTimeoutsAre400InvalidParameter) {
     rpush(cli(), qkey("p"), {"keep"});
-    for (const std::string q :
-         {"timeout=-1", "timeout=abc", "timeout=1.5", "timeout=%2B1", "timeout=", "timeout=1s",
-          "timeout=0x10", "timeout=1e3", "timeout=%201", "timeout=1,2"}) {
+    for (const std::string& q : std::vector<std::string>{
+             "timeout=-1", "timeout=abc", "timeout=1.5", "timeout=%2B1", "timeout=", "timeout=1s",
+             "timeout=0x10", "timeout=1e3", "timeout=%201", "timeout=1,2"}) {
         auto r = get("/queue/p?" + q);
         EXPECT_EQ(r.status, 400) << q << " -> " << r.body;
         EXPECT_TRUE(is_error_body(r.body, "Invalid parameter")) << q;
@@ -201,8 +201,8 @@ TEST_F(QueuePoll, NamesFollowTheNamePatternAndArePercentDecodedOnce) {
     EXPECT_EQ(r.status, 200) << "200 characters is within {1,200}";
     EXPECT_EQ(r.body, "long");
 
-    for (const std::string seg : {"a%20b", "a%2520b", "%C3%A9t%C3%A9", "a%00b", "a%25", "a!b",
-                                  std::string(201, 'q').c_str()}) {
+    for (const std::string& seg : std::vector<std::string>{
+             "a%20b", "a%2520b", "%C3%A9t%C3%A9", "a%00b", "a%25", "a!b", std::string(201, 'q')}) {
         auto b = get("/queue/" + seg + "?timeout=0");
         EXPECT_EQ(b.status, 400) << seg << " -> " << b.body;
         EXPECT_TRUE(is_error_body(b.body, "Invalid name")) << seg;
@@ -215,7 +215,7 @@ class QueuePollPattern : public queue_test {
 
 TEST_F(QueuePollPattern, QueueNamePatternIsApplied) {
     EXPECT_EQ(get("/queue/abc?timeout=0").status, 504);
-    for (const std::string seg : {"ABC", "abcdef", "a1"}) {
+    for (const std::string& seg : std::vector<std::string>{"ABC", "abcdef", "a1"}) {
         auto r = get("/queue/" + seg + "?timeout=0");
         EXPECT_EQ(r.status, 400) << seg;
         EXPECT_TRUE(is_error_body(r.body, "Invalid name")) << seg;
@@ -335,8 +335,8 @@ TEST_F(QueuePoll, HeadAndGetOfAKeyOfTheWrongTypeAre502) {
     cli().set(qkey("str"), "a string");
     cli().command({"HSET", qkey("hash"), "f", "v"});
     cli().command({"XADD", qkey("strm"), "*", "f", "v"});
-    for (const std::string n : {"str", "hash", "strm"}) {
-        for (const std::string q : {"?timeout=0", "", "?ack&timeout=0"}) {
+    for (const std::string& n : std::vector<std::string>{"str", "hash", "strm"}) {
+        for (const std::string& q : std::vector<std::string>{"?timeout=0", "", "?ack&timeout=0"}) {
             auto r = get("/queue/" + n + q);
             EXPECT_EQ(r.status, 502) << n << q << " -> " << r.body;
             EXPECT_TRUE(is_error_body(r.body, "Wrong type of Redis key")) << n << q;
@@ -475,8 +475,9 @@ class QueueCors : public queue_test {
 TEST_F(QueueCors, AnswersAndErrorsCarryCorsHeadersForAnAllowedOrigin) {
     rpush(cli(), qkey("c"), {"m"});
     const header_list o = {{"Origin", "https://app.example"}};
-    for (const std::string t : {"/queue/c", "/queue/c?timeout=0", "/queue/a%20b",
-                                "/queue/c?timeout=x", "/mailbox/c?timeout=0"}) {
+    for (const std::string& t :
+         std::vector<std::string>{"/queue/c", "/queue/c?timeout=0", "/queue/a%20b",
+                                  "/queue/c?timeout=x", "/mailbox/c?timeout=0"}) {
         auto r = get(t, o);
         EXPECT_EQ(r.header("Access-Control-Allow-Origin").value_or("<absent>"),
                   "https://app.example")
@@ -505,9 +506,10 @@ class QueueOff : public daemon_test {
 TEST_F(QueueOff, SwitchedOffModesPathsAre404) {
     rpush(cli(), qkey("x"), {"m"});
     rpush(cli(), mkey("x"), {"m"});
-    for (const std::string t :
-         {"/queue/x", "/queue/x?timeout=0", "/queue/x?ack", "/mailbox/x", "/mailbox/x?timeout=0"}) {
-        auto r = get(t);
+    for (const std::string& t :
+         std::vector<std::string>{"/queue/x", "/queue/x?timeout=0", "/queue/x?ack", "/mailbox/x",
+                                  "/mailbox/x?timeout=0"}) {
+        auto r = http_get(port(), t);
         EXPECT_EQ(r.status, 404) << t << " -> " << r.body;
         EXPECT_TRUE(is_error_body(r.body, "Not Found")) << t;
     }
@@ -518,7 +520,8 @@ TEST_F(QueueOff, SwitchedOffModesPathsAre404) {
 }
 
 TEST_F(QueuePoll, OtherPathsUnderQueueAre404) {
-    for (const std::string t : {"/queue", "/queue/", "/mailbox", "/mailbox/"}) {
+    for (const std::string& t :
+         std::vector<std::string>{"/queue", "/queue/", "/mailbox", "/mailbox/"}) {
         auto r = get(t);
         EXPECT_TRUE(r.status == 404 || r.status == 400) << t << " -> " << r.status;
     }
