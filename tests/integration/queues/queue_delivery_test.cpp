@@ -76,13 +76,15 @@ TEST_F(QueueDelivery, WaitersOnDifferentQueuesDoNotSeeEachOthersMessages) {
 // The client resets its connection while waiting; the next message must not
 // be lost to it: it stays (or goes back) at the head, order kept.
 TEST_F(QueueDelivery, AMessageForAResetClientStaysAtTheHead) {
+    redis_monitor mon(redis().port());
     auto gone = pending("/queue/van?timeout=20");
     ASSERT_TRUE(wait_waiters(1));
     close_with_reset(gone->conn());
     rpush(cli(), qkey("van"), {"m1", "m2"});
     auto r1 = get("/queue/van?timeout=5");
     EXPECT_EQ(r1.status, 200);
-    EXPECT_EQ(r1.body, "m1") << "m1 was lost or reordered";
+    EXPECT_EQ(r1.body, "m1") << "m1 was lost or reordered; what Redis saw:\n"
+                             << tail(mon.text(), 3000);
     auto r2 = get("/queue/van?timeout=5");
     EXPECT_EQ(r2.body, "m2");
     EXPECT_EQ(llen(cli(), qkey("van")), 0);
@@ -90,13 +92,15 @@ TEST_F(QueueDelivery, AMessageForAResetClientStaysAtTheHead) {
 }
 
 TEST_F(QueueDelivery, AMessageForAClosedClientStaysAtTheHead) {
+    redis_monitor mon(redis().port());
     auto gone = pending("/queue/vanfin?timeout=20");
     ASSERT_TRUE(wait_waiters(1));
     gone->conn().close(); // FIN
     rpush(cli(), qkey("vanfin"), {"m1", "m2"});
     auto r1 = get("/queue/vanfin?timeout=5");
     EXPECT_EQ(r1.status, 200);
-    EXPECT_EQ(r1.body, "m1") << "m1 was lost to the closed client, or reordered";
+    EXPECT_EQ(r1.body, "m1") << "m1 was lost to the closed client, or reordered; what Redis saw:\n"
+                             << tail(mon.text(), 3000);
     EXPECT_EQ(get("/queue/vanfin?timeout=5").body, "m2");
 }
 
