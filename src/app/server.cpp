@@ -47,9 +47,23 @@ streams::stream_mode_settings stream_settings_of(const config::settings& s) {
     return out;
 }
 
+queues::queue_mode_settings queue_settings_of(const config::settings& s) {
+    queues::queue_mode_settings out;
+    out.prefix = s.redis.prefix;
+    out.db = s.redis.db;
+    out.visibility = s.queue.visibility_timeout;
+    out.recheck = s.modes.recheck;
+    return out;
+}
+
 // The notification classes the enabled modes' doorbells listen to.
 std::string keyspace_flags_of(const config::settings& s) {
-    return s.stream.enabled ? "t" : "";
+    std::string flags;
+    if (s.stream.enabled)
+        flags += 't';
+    if (s.queue.enabled || s.mailbox.enabled)
+        flags += 'l';
+    return flags;
 }
 } // namespace
 
@@ -60,10 +74,11 @@ server::server(config::settings settings, std::string config_path)
                    settings_.redis.prefix + "push-daemon:health"),
       tasks_(ioc_, commands_, subscribers_, task_settings_of(settings_)),
       streams_(ioc_, commands_, subscribers_, stream_settings_of(settings_)),
+      queues_(ioc_, commands_, subscribers_, queue_settings_of(settings_)),
       keyspace_events_(commands_, settings_.redis.keyspace_events == "auto",
                        keyspace_flags_of(settings_)),
       http_(settings_), endpoints_(
-                            settings_, tasks_, streams_, [this] { return redis_up(); },
+                            settings_, {tasks_, streams_, queues_}, [this] { return redis_up(); },
                             [this] { return render_metrics(); }, http_),
       signals_(ioc_, SIGTERM, SIGINT), hangup_(ioc_, SIGHUP), watchdog_timer_(ioc_),
       drain_timer_(ioc_), trimmer_(ioc_, [this] {
@@ -76,6 +91,7 @@ server::server(config::settings settings, std::string config_path)
         tasks_.recheck_all();
         keyspace_events_.ensure();
         streams_.recheck_all();
+        queues_.recheck_all();
         on_redis_ready();
     });
     subscribers_.on_ready([this] { on_redis_ready(); });
@@ -108,6 +124,8 @@ int server::run() {
     arm_watchdog();
     trimmer_.start();
     streams_.start();
+    if (settings_.queue.enabled)
+        queues_.start();
     ioc_.run();
     spdlog::info("stopped");
     return 0;
@@ -170,6 +188,7 @@ void server::begin_shutdown(int signal_number) {
     http_.shutting_down = true;
     tasks_.shutdown();
     streams_.shutdown();
+    queues_.shutdown();
     for_each_session(http_.sessions, [](http::session_base& s) { s.shutdown(); });
     drain_deadline_ = std::chrono::steady_clock::now() + drain_limit;
     drain_step();

@@ -1,5 +1,6 @@
 #include "redis_push/endpoints/stream_endpoint.hpp"
 
+#include "redis_push/endpoints/publish_token.hpp"
 #include "redis_push/endpoints/query_params.hpp"
 #include "redis_push/endpoints/stream_read_request.hpp"
 #include "redis_push/endpoints/task_endpoint.hpp"
@@ -84,13 +85,8 @@ void stream_endpoint::read(http::exchange& ex, const std::string& name) {
 
 void stream_endpoint::publish(http::exchange& ex, const std::string& name) {
     const auto& req = ex.req();
-    if (publish_signer_ != nullptr) {
-        constexpr std::string_view bearer = "Bearer ";
-        const auto auth = req.header(field::authorization);
-        if (!auth.starts_with(bearer) ||
-            !publish_signer_->verify("publish:" + name, auth.substr(bearer.size())))
-            return ex.respond_error(403, "Forbidden", request_result::forbidden);
-    }
+    if (!publish_allowed(req, publish_signer_, name))
+        return ex.respond_error(403, "Forbidden", request_result::forbidden);
     auto fields = streams::publish_fields(req.body);
     if (!fields)
         return ex.respond_error(400, "Invalid message", request_result::invalid_message);

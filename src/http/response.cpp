@@ -44,6 +44,8 @@ std::string_view reason_phrase(unsigned status) {
         return "Bad Gateway";
     case 503:
         return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
     default:
         return "Unknown";
     }

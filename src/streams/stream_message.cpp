@@ -1,28 +1,16 @@
 #include "redis_push/streams/stream_message.hpp"
 
 #include "redis_push/util/json_depth.hpp"
+#include "redis_push/util/json_value.hpp"
 
 #include <nlohmann/json.hpp>
 
 namespace rpd::streams {
 
 namespace {
-using json = nlohmann::json;
-
-void append_json_string(std::string& out, std::string_view s) {
-    out.append(json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace));
-}
-
-void append_value(std::string& out, std::string_view v) {
-    // Raw NUL is never valid JSON, and nlohmann's lexer would take it for
-    // the end of the input; too deep a value could not be dumped.
-    if (v.find('\0') != std::string_view::npos || !util::nesting_within(v, util::max_json_depth))
-        return append_json_string(out, v);
-    auto parsed = json::parse(v.begin(), v.end(), nullptr, false);
-    if (parsed.is_discarded())
-        return append_json_string(out, v);
-    out.append(parsed.dump(-1, ' ', false, json::error_handler_t::replace));
-}
+using nlohmann::json;
+using util::append_json_string;
+using util::append_json_value;
 } // namespace
 
 std::string render_message(std::string_view offset, const redis::reply& fields) {
@@ -36,7 +24,7 @@ std::string render_message(std::string_view offset, const redis::reply& fields) 
         out.push_back(',');
         append_json_string(out, name);
         out.push_back(':');
-        append_value(out, fields[i + 1].value);
+        append_json_value(out, fields[i + 1].value);
     }
     out.push_back('}');
     return out;

@@ -176,6 +176,7 @@ struct fake_held final : http::held_response {
     void end_stream(std::string_view, http::request_result) override {
         ADD_FAILURE() << "a long-poll never streams";
     }
+    void keep_until_written(feed::receipt r) override { r.settle(true); }
     http::request_metrics& metrics() override { return m; }
     const http::live_settings& live() const override { return l; }
 };

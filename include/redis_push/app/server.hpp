@@ -53,6 +53,7 @@ private:
     redis::subscriber_pool subscribers_;
     tasks::task_service tasks_;
     streams::stream_service streams_;
+    queues::queue_service queues_;
     redis::keyspace_events keyspace_events_;
     http::context http_;
     endpoint_set endpoints_;
