@@ -56,13 +56,14 @@ struct options {
     unsigned timeout = 30;           // seconds per request
     std::string redis_host = "127.0.0.1";
     unsigned short redis_port = 6379;
-    std::string prefix = "RA_";     // key = <prefix>Q_<name>
-    std::string publish = "burst";  // burst | paced | none
-    double rate = 1000;             // paced: messages per second
-    std::size_t push_window = 2000; // burst: RPUSHes in flight
-    double vanish = 0;              // share of consumers that vanish mid-wait
-    double reconnect_share = 0.5;   // of those, the share that comes back
-    double reconnect_delay = 0.5;   // seconds
+    std::string prefix = "RA_";        // key = <prefix>Q_<name>
+    std::string publish = "burst";     // burst | paced | none
+    double rate = 1000;                // paced: messages per second
+    std::size_t push_window = 2000;    // burst: RPUSHes in flight
+    double vanish = 0;                 // share of consumers that vanish mid-wait
+    double reconnect_share = 0.5;      // of those, the share that comes back
+    double reconnect_delay = 0.5;      // seconds
+    std::string vanish_mode = "close"; // close | shutdown (FIN, keep reading: a diagnosis)
     std::size_t sources = 8;
     std::size_t window = 1000; // connects in flight
     std::string ready_file, go_file, done_file, samples_file;

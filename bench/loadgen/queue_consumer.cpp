@@ -69,12 +69,14 @@ public:
                                  if (ec)
                                      return fail("connect_error");
                                  sock_->set_option(tcp::no_delay(true));
+                                 open_ = true;
                                  read(gen);
                                  send();
                              });
     }
     void close() override {
         ++gen_;
+        open_ = false;
         waiting_ = false;
         if (sock_) {
             boost::system::error_code ig;
@@ -91,7 +93,7 @@ private:
         ev_.failed(i_, kind);
     }
     void send() {
-        if (ev_.stopping())
+        if (ev_.stopping() || !open_ || half_closed_)
             return;
         waiting_ = true;
         auto gen = gen_;
@@ -130,17 +132,36 @@ private:
             auto n = ::recv(sock_->native_handle(), b.data(), b.size(), MSG_DONTWAIT);
             if (n <= 0)
                 break;
-            feed(b.data(), static_cast<std::size_t>(n), gen_);
+            feed(b.data(), static_cast<std::size_t>(n));
         }
         if (!waiting_) // failed while reading
             return;
         vanish_after_ = SIZE_MAX;
-        close();
         ev_.vanished(i_, coming_back_);
+        auto later = std::chrono::microseconds(static_cast<long>(o_.reconnect_delay * 1e6));
+        if (o_.vanish_mode == "shutdown") {
+            // Diagnosis: send FIN but keep reading, so an answer the server
+            // still writes after it is seen (and counted) instead of lost.
+            half_closed_ = true;
+            boost::system::error_code ig;
+            sock_->shutdown(tcp::socket::shutdown_send, ig);
+            timer_->expires_after(later);
+            timer_->async_wait([this](boost::system::error_code ec) {
+                if (ec || ev_.stopping())
+                    return;
+                half_closed_ = false;
+                close();
+                if (coming_back_) {
+                    ev_.reconnected(i_);
+                    start();
+                }
+            });
+            return;
+        }
+        close();
         if (!coming_back_)
             return;
-        timer_->expires_after(
-            std::chrono::microseconds(static_cast<long>(o_.reconnect_delay * 1e6)));
+        timer_->expires_after(later);
         timer_->async_wait([this](boost::system::error_code ec) {
             if (ec || ev_.stopping())
                 return;
@@ -151,24 +172,35 @@ private:
     void read(unsigned gen) {
         sock_->async_read_some(
             asio::buffer(buf_), [this, gen](boost::system::error_code ec, std::size_t n) {
+                // Bytes read before our own close (the reactor read them, the
+                // handler was still queued) are an answer the server wrote:
+                // counted, not dropped.
+                if (n > 0)
+                    feed(buf_.data(), n);
                 if (gen != gen_)
                     return;
                 if (ec) {
-                    if (ev_.stopping())
-                        return close();
+                    if (ev_.stopping() || half_closed_) {
+                        // (half closed: the vanish timer reconnects)
+                        ++gen_;
+                        open_ = false;
+                        boost::system::error_code ig;
+                        sock_->close(ig);
+                        return;
+                    }
                     // The server closed the connection: ask again
                     // on a new one.
                     ev_.error(i_, waiting_ ? "closed_while_waiting" : "closed_idle");
                     close();
                     return start();
                 }
-                feed(buf_.data(), n, gen);
                 if (gen == gen_)
                     read(gen);
             });
     }
-    void feed(const char* p, std::size_t n, unsigned gen) {
+    void feed(const char* p, std::size_t n) {
         in_.append(p, n);
+        const auto gen = gen_;
         while (gen == gen_) {
             auto end = in_.find("\r\n\r\n");
             if (end == std::string::npos) {
@@ -215,7 +247,7 @@ private:
             }
             in_.erase(0, used);
             answer(status, body);
-            if (close_after && gen == gen_) {
+            if (close_after && gen == gen_ && open_) {
                 close();
                 return start();
             }
@@ -229,11 +261,13 @@ private:
         if (status == 200 && scan_message(body, seq, t)) {
             ++got_;
             ev_.message(i_, seq, t, now);
+            if (half_closed_)
+                ev_.error(i_, "answer_after_fin");
         } else if (status == 504 || (status == 200 && body.find("null") != std::string::npos))
             ev_.timed_out(i_);
         else
             ev_.error(i_, "http_" + std::to_string(status));
-        if (!ev_.stopping())
+        if (!ev_.stopping() && !half_closed_)
             send();
     }
 
@@ -251,7 +285,7 @@ private:
     std::array<char, 1024> buf_{};
     unsigned gen_ = 0;
     std::size_t got_ = 0;
-    bool waiting_ = false, first_written_ = false;
+    bool waiting_ = false, first_written_ = false, half_closed_ = false, open_ = false;
 };
 
 } // namespace

@@ -424,6 +424,9 @@ void usage() {
   --vanish F                 share of consumers that close their socket mid-wait (default 0)
   --reconnect-share S        of those, the share that comes back (default 0.5)
   --reconnect-delay S        after this many seconds (default 0.5)
+  --vanish-mode close|shutdown   close the socket (default), or only send FIN and keep
+                             reading until the reconnect: answers written after the FIN
+                             are counted (errors.answer_after_fin), not lost
   --window W                 connects in flight (default 1000)
   --sources S                source addresses 127.0.0.2.. (default 8)
   --ready-file F --go-file F --done-file F   handshakes with bench/run
@@ -487,6 +490,8 @@ int main(int argc, char** argv) {
             o.vanish = std::stod(val());
         else if (a == "--reconnect-share")
             o.reconnect_share = std::stod(val());
+        else if (a == "--vanish-mode")
+            o.vanish_mode = val();
         else if (a == "--reconnect-delay")
             o.reconnect_delay = std::stod(val());
         else if (a == "--window")
