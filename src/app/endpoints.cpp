@@ -24,8 +24,15 @@ endpoint_set::endpoint_set(const config::settings& s, const mode_services& modes
       stream_(modes.streams, s.stream, stream_names_, publish_signer_.get()),
       queue_names_(s.queue.name_pattern, signer_.get(), "queue:"),
       queue_(modes.queues, s.queue, queue_names_, publish_signer_.get()),
-      ws_clients_{s.stream.enabled ? &modes.streams : nullptr, &s.stream, &stream_names_,
-                  publish_signer_.get(), s.ws.max_subscriptions},
+      mailbox_names_(s.mailbox.name_pattern, signer_.get(), "mailbox:"),
+      mailbox_(modes.mailboxes, s.mailbox, mailbox_names_),
+      ws_clients_{s.stream.enabled ? &modes.streams : nullptr,
+                  &s.stream,
+                  &stream_names_,
+                  publish_signer_.get(),
+                  s.ws.max_subscriptions,
+                  s.mailbox.enabled ? &modes.mailboxes : nullptr,
+                  &mailbox_names_},
       websocket_(
           http,
           [this](http::ws_output& out) {
@@ -34,7 +41,8 @@ endpoint_set::endpoint_set(const config::settings& s, const mode_services& modes
           http::ws_limits{s.ws.ping, s.ws.max_message_bytes, s.http.max_output_bytes}) {
     register_endpoints(http.routes,
                        {health_, metrics_, task_, fallback_, s.stream.enabled ? &stream_ : nullptr,
-                        s.queue.enabled ? &queue_ : nullptr, &websocket_, &s.ws.paths});
+                        s.queue.enabled ? &queue_ : nullptr,
+                        s.mailbox.enabled ? &mailbox_ : nullptr, &websocket_, &s.ws.paths});
 }
 
 void register_endpoints(http::router& routes, const endpoint_refs& e) {
@@ -48,6 +56,8 @@ void register_endpoints(http::router& routes, const endpoint_refs& e) {
         routes.add_prefix(std::string(endpoints::stream_prefix), *e.stream);
     if (e.queue != nullptr)
         routes.add_prefix(std::string(endpoints::queue_prefix), *e.queue);
+    if (e.mailbox != nullptr)
+        routes.add_prefix(std::string(endpoints::mailbox_prefix), *e.mailbox);
     routes.set_fallback(e.fallback);
 }
 

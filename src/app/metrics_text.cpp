@@ -39,6 +39,12 @@ std::string server::render_metrics() const {
     sample(out, "redis_push_ws_connections", m.ws_connections);
     const auto& st = streams_.counters();
     const auto& qc = queues_.counters();
+    const auto& mc = mailboxes_.counters();
+    family(out, "redis_push_mailbox_waiters", "gauge",
+           "Mailbox long-polls waiting for a first message.");
+    sample(out, "redis_push_mailbox_waiters", mc.waiting);
+    family(out, "redis_push_mailbox_sockets", "gauge", "WebSockets identified for a mailbox.");
+    sample(out, "redis_push_mailbox_sockets", mc.sockets);
     family(out, "redis_push_queue_waiters", "gauge", "Clients waiting for a queue message.");
     sample(out, "redis_push_queue_waiters", qc.waiters);
     family(out, "redis_push_queue_takes_total", "counter",
@@ -87,12 +93,14 @@ std::string server::render_metrics() const {
            "Messages handed to clients, by mode.");
     sample(out, "redis_push_messages_delivered_total", st.messages_delivered, "mode=\"stream\"");
     sample(out, "redis_push_messages_delivered_total", qc.delivered, "mode=\"queue\"");
+    sample(out, "redis_push_messages_delivered_total", mc.delivered, "mode=\"mailbox\"");
     family(out, "redis_push_messages_requeued_total", "counter",
            "Messages delivered again: for streams, entries claimed from a consumer idle longer "
            "than stream.claim_idle_ms; for queues and mailboxes, messages put back (a client "
            "left before its message was written, or a delivery was not acknowledged in time).");
     sample(out, "redis_push_messages_requeued_total", st.messages_claimed, "mode=\"stream\"");
     sample(out, "redis_push_messages_requeued_total", qc.requeued, "mode=\"queue\"");
+    sample(out, "redis_push_messages_requeued_total", mc.requeued, "mode=\"mailbox\"");
     family(out, "redis_push_stream_reads_total", "counter",
            "Shared reads of new stream entries (each serves every local subscriber of the key).");
     sample(out, "redis_push_stream_reads_total", st.shared_reads);

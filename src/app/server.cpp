@@ -56,6 +56,20 @@ queues::queue_mode_settings queue_settings_of(const config::settings& s) {
     return out;
 }
 
+mailboxes::mailbox_mode_settings mailbox_settings_of(const config::settings& s) {
+    mailboxes::mailbox_mode_settings out;
+    out.key_prefix = s.mailbox.key_prefix;
+    out.notify_list = s.mailbox.enabled ? s.mailbox.notify_list : std::string();
+    out.db = s.redis.db;
+    out.recheck = s.modes.recheck;
+    // Well inside the command time-out, which would take a longer block
+    // for a stuck server.
+    out.notify_block = std::min<std::chrono::milliseconds>(
+        std::chrono::seconds(1),
+        std::chrono::duration_cast<std::chrono::milliseconds>(s.redis.command_timeout) / 2);
+    return out;
+}
+
 // The notification classes the enabled modes' doorbells listen to.
 std::string keyspace_flags_of(const config::settings& s) {
     std::string flags;
@@ -75,11 +89,14 @@ server::server(config::settings settings, std::string config_path)
       tasks_(ioc_, commands_, subscribers_, task_settings_of(settings_)),
       streams_(ioc_, commands_, subscribers_, stream_settings_of(settings_)),
       queues_(ioc_, commands_, subscribers_, queue_settings_of(settings_)),
+      mailboxes_(ioc_, commands_, subscribers_, endpoint_of(settings_.redis),
+                 mailbox_settings_of(settings_)),
       keyspace_events_(commands_, settings_.redis.keyspace_events == "auto",
                        keyspace_flags_of(settings_)),
-      http_(settings_), endpoints_(
-                            settings_, {tasks_, streams_, queues_}, [this] { return redis_up(); },
-                            [this] { return render_metrics(); }, http_),
+      http_(settings_),
+      endpoints_(
+          settings_, {tasks_, streams_, queues_, mailboxes_}, [this] { return redis_up(); },
+          [this] { return render_metrics(); }, http_),
       signals_(ioc_, SIGTERM, SIGINT), hangup_(ioc_, SIGHUP), watchdog_timer_(ioc_),
       drain_timer_(ioc_), trimmer_(ioc_, [this] {
           return static_cast<std::size_t>(http_.metrics.connections_open) +
@@ -92,6 +109,7 @@ server::server(config::settings settings, std::string config_path)
         keyspace_events_.ensure();
         streams_.recheck_all();
         queues_.recheck_all();
+        mailboxes_.recheck_all();
         on_redis_ready();
     });
     subscribers_.on_ready([this] { on_redis_ready(); });
@@ -126,6 +144,8 @@ int server::run() {
     streams_.start();
     if (settings_.queue.enabled)
         queues_.start();
+    if (settings_.mailbox.enabled)
+        mailboxes_.start();
     ioc_.run();
     spdlog::info("stopped");
     return 0;
@@ -189,6 +209,7 @@ void server::begin_shutdown(int signal_number) {
     tasks_.shutdown();
     streams_.shutdown();
     queues_.shutdown();
+    mailboxes_.shutdown();
     for_each_session(http_.sessions, [](http::session_base& s) { s.shutdown(); });
     drain_deadline_ = std::chrono::steady_clock::now() + drain_limit;
     drain_step();

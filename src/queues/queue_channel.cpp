@@ -86,10 +86,10 @@ void queue_channel::take_round() {
         for (const auto& m : round_)
             args.add(m.delivery_id);
     }
-    service_.commands().command(args, [weak = weak_from_this()](const redis::reply& r) {
-        if (auto self = weak.lock())
-            self->on_taken(r);
-    });
+    // Held until the reply: the messages it brings must reach a waiter or go
+    // back, even when every waiter of the round left meanwhile.
+    service_.commands().command(
+        args, [self = shared_from_this()](const redis::reply& r) { self->on_taken(r); });
 }
 
 void queue_channel::on_taken(const redis::reply& r) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "redis_push/config/config.hpp"
+#include "redis_push/endpoints/mailbox_endpoint.hpp"
 #include "redis_push/endpoints/mode_name.hpp"
 #include "redis_push/endpoints/operations_endpoints.hpp"
 #include "redis_push/endpoints/queue_endpoint.hpp"
@@ -29,6 +30,7 @@ struct endpoint_refs {
     http::endpoint& fallback;
     http::endpoint* stream; // null: the mode is switched off (its paths are 404)
     http::endpoint* queue = nullptr;
+    http::endpoint* mailbox = nullptr;
     http::endpoint* websocket = nullptr;
     const std::vector<std::string>* websocket_paths = nullptr;
 };
@@ -39,6 +41,7 @@ struct mode_services {
     tasks::task_service& tasks;
     streams::stream_service& streams;
     queues::queue_service& queues;
+    mailboxes::mailbox_service& mailboxes;
 };
 
 // The wiring of the HTTP side: every endpoint, built from the settings and
@@ -66,6 +69,8 @@ private:
     endpoints::stream_endpoint stream_;
     endpoints::mode_names queue_names_;
     endpoints::queue_endpoint queue_;
+    endpoints::mode_names mailbox_names_;
+    endpoints::mailbox_endpoint mailbox_;
     endpoints::ws_client_settings ws_clients_;
     endpoints::ws_endpoint websocket_;
 };

@@ -54,6 +54,7 @@ private:
     tasks::task_service tasks_;
     streams::stream_service streams_;
     queues::queue_service queues_;
+    mailboxes::mailbox_service mailboxes_;
     redis::keyspace_events keyspace_events_;
     http::context http_;
     endpoint_set endpoints_;
