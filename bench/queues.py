@@ -141,7 +141,15 @@ def gated_run(srv, d, name, args, settle=0.5, idle_s=0.0):
     if not wait_file(f["ready"], p, 240):
         p.wait(30)
         raise RuntimeError(f"{name}: consumers never ready, see {f['err']}")
-    ready = json.load(open(f["ready"]))
+    ready = None
+    for _ in range(100):  # written whole (rename), but be patient with an older loadgen
+        try:
+            ready = json.load(open(f["ready"]))
+            break
+        except ValueError:
+            time.sleep(0.02)
+    if ready is None:
+        raise RuntimeError(f"{name}: unreadable {f['ready']}")
     held_n = wait_waiting(srv, ready["waiting"])
     time.sleep(settle)
     held, rheld = srv.mem_kb(), srv.redis_stats()

@@ -173,9 +173,11 @@ private:
             waiting += s->waiting();
         std::cerr << "loadgen queue: " << ready_ << "/" << o_.consumers << " waiting in "
                   << ms(last_ready_ - t_connect0_) / 1000 << " s, failed " << failed_ << "\n";
-        if (!o_.ready_file.empty())
-            std::ofstream(o_.ready_file)
+        if (!o_.ready_file.empty()) { // whole or not at all: bench/run reads it at once
+            std::ofstream(o_.ready_file + ".tmp")
                 << json{{"ready", ready_}, {"waiting", waiting}}.dump() << "\n";
+            std::filesystem::rename(o_.ready_file + ".tmp", o_.ready_file);
+        }
         wait_go();
     }
     void wait_go() {
