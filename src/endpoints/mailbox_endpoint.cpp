@@ -1,6 +1,6 @@
 #include "redis_push/endpoints/mailbox_endpoint.hpp"
 
-#include "redis_push/endpoints/query_params.hpp"
+#include "redis_push/endpoints/wait_request.hpp"
 #include "redis_push/feed/pending_answer.hpp"
 
 namespace rpd::endpoints {
@@ -19,17 +19,14 @@ void mailbox_endpoint::serve(http::exchange& ex) {
         return ex.respond_error(404, "Not Found", request_result::unknown_path);
     if (req.verb != http::method::get && req.verb != http::method::head)
         return ex.respond_error(405, "Method Not Allowed", request_result::method_not_allowed);
-    const auto name = names_.resolve(segment);
-    using kind = mode_names::result::kind;
-    if (name.type == kind::invalid_name)
-        return ex.respond_error(400, "Invalid name", request_result::invalid_name);
-    if (name.type == kind::invalid_signature)
-        return ex.respond_error(403, "Invalid signature", request_result::invalid_signature);
+    const auto name = resolve_or_refuse(names_, ex, segment);
+    if (!name)
+        return;
 
     if (req.verb == http::method::head)
         return ex.hold(http::transport::item, [&](feed::sink& sink) {
             auto pending = std::make_shared<feed::pending_answer>(sink);
-            mailboxes_.length(name.name, [pending](std::optional<long long> n) {
+            mailboxes_.length(*name, [pending](std::optional<long long> n) {
                 if (!n)
                     return pending->finish(feed::end_reason::unavailable, {});
                 if (*n < 0)
@@ -40,22 +37,12 @@ void mailbox_endpoint::serve(http::exchange& ex) {
             return feed::handle(pending);
         });
 
-    const auto params = parse_query(req.query);
-    if (!params)
+    const auto r = parse_wait_request(req.query, settings_.timeout, settings_.max_timeout);
+    if (!r)
         return ex.respond_error(400, "Invalid parameter", request_result::invalid_parameter);
-    std::chrono::milliseconds wait = settings_.timeout;
-    for (const auto& p : *params)
-        if (p.name == "timeout") {
-            const auto n =
-                parse_count(p.value, static_cast<std::uint64_t>(settings_.max_timeout.count()));
-            if (!n)
-                return ex.respond_error(400, "Invalid parameter",
-                                        request_result::invalid_parameter);
-            wait = std::chrono::seconds(*n);
-        }
     ex.may_wait();
     ex.hold(http::transport::item,
-            [&](feed::sink& sink) { return mailboxes_.wait(name.name, sink, wait); });
+            [&](feed::sink& sink) { return mailboxes_.wait(*name, sink, r->wait); });
 }
 
 } // namespace rpd::endpoints

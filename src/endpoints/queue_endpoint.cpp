@@ -1,7 +1,7 @@
 #include "redis_push/endpoints/queue_endpoint.hpp"
 
 #include "redis_push/endpoints/publish_token.hpp"
-#include "redis_push/endpoints/query_params.hpp"
+#include "redis_push/endpoints/wait_request.hpp"
 #include "redis_push/feed/pending_answer.hpp"
 
 #include <algorithm>
@@ -57,42 +57,26 @@ void queue_endpoint::serve(http::exchange& ex) {
         return ex.respond_error(405, "Method Not Allowed", request_result::method_not_allowed);
     }
 
-    const auto name = names_.resolve(segment);
-    using kind = mode_names::result::kind;
-    if (name.type == kind::invalid_name)
-        return ex.respond_error(400, "Invalid name", request_result::invalid_name);
-    if (name.type == kind::invalid_signature)
-        return ex.respond_error(403, "Invalid signature", request_result::invalid_signature);
+    const auto name = resolve_or_refuse(names_, ex, segment);
+    if (!name)
+        return;
     if (!tail.empty())
-        return ack(ex, name.name, tail.substr(ack_path.size()));
+        return ack(ex, *name, tail.substr(ack_path.size()));
     if (post)
-        return publish(ex, name.name);
+        return publish(ex, *name);
     if (req.verb == http::method::head)
-        return length(ex, name.name);
-    take(ex, name.name);
+        return length(ex, *name);
+    take(ex, *name);
 }
 
 void queue_endpoint::take(http::exchange& ex, const std::string& name) {
-    const auto params = parse_query(ex.req().query);
-    if (!params)
+    const auto r = parse_wait_request(ex.req().query, settings_.timeout, settings_.max_timeout);
+    if (!r)
         return ex.respond_error(400, "Invalid parameter", request_result::invalid_parameter);
-    queues::take_options options;
-    options.wait = settings_.timeout;
-    for (const auto& p : *params) {
-        if (p.name == "timeout") {
-            const auto n =
-                parse_count(p.value, static_cast<std::uint64_t>(settings_.max_timeout.count()));
-            if (!n)
-                return ex.respond_error(400, "Invalid parameter",
-                                        request_result::invalid_parameter);
-            options.wait = std::chrono::seconds(*n);
-        } else if (p.name == "ack") {
-            options.acknowledged = true;
-        }
-    }
     ex.may_wait();
-    ex.hold(http::transport::item,
-            [&](feed::sink& sink) { return queues_.take(name, sink, options); });
+    ex.hold(http::transport::item, [&](feed::sink& sink) {
+        return queues_.take(name, sink, {r->acknowledged, r->wait});
+    });
 }
 
 void queue_endpoint::length(http::exchange& ex, const std::string& name) {

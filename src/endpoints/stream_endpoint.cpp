@@ -46,17 +46,14 @@ void stream_endpoint::serve(http::exchange& ex) {
     if (tail.empty() ? !(read_verb || (post && settings_.allow_publish)) : !post)
         return ex.respond_error(405, "Method Not Allowed", request_result::method_not_allowed);
 
-    const auto name = names_.resolve(segment);
-    using kind = mode_names::result::kind;
-    if (name.type == kind::invalid_name)
-        return ex.respond_error(400, "Invalid name", request_result::invalid_name);
-    if (name.type == kind::invalid_signature)
-        return ex.respond_error(403, "Invalid signature", request_result::invalid_signature);
+    const auto name = resolve_or_refuse(names_, ex, segment);
+    if (!name)
+        return;
     if (!tail.empty())
-        return ack(ex, name.name);
+        return ack(ex, *name);
     if (post)
-        return publish(ex, name.name);
-    read(ex, name.name);
+        return publish(ex, *name);
+    read(ex, *name);
 }
 
 void stream_endpoint::read(http::exchange& ex, const std::string& name) {

@@ -2,6 +2,7 @@
 
 #include "redis_push/mailboxes/mailbox_channel.hpp"
 #include "redis_push/redis/argv.hpp"
+#include "redis_push/util/visit_held.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -159,21 +160,13 @@ void mailbox_service::arm_tick() {
         if (ec)
             return;
         const auto now = std::chrono::steady_clock::now();
-        std::vector<std::shared_ptr<mailbox_channel>> all;
-        for (auto& [key, c] : channels_)
-            all.push_back(c->shared_from_this());
-        for (auto& c : all)
-            c->recheck(now, settings_.recheck);
+        util::visit_held(channels_, [&](mailbox_channel& c) { c.recheck(now, settings_.recheck); });
         arm_tick();
     });
 }
 
 void mailbox_service::recheck_all() {
-    std::vector<std::shared_ptr<mailbox_channel>> all;
-    for (auto& [key, c] : channels_)
-        all.push_back(c->shared_from_this());
-    for (auto& c : all)
-        c->ring();
+    util::visit_held(channels_, [](mailbox_channel& c) { c.ring(); });
 }
 
 void mailbox_service::shutdown() {
@@ -181,11 +174,8 @@ void mailbox_service::shutdown() {
     tick_timer_.cancel();
     if (notify_)
         notify_->stop();
-    std::vector<std::shared_ptr<mailbox_channel>> all;
-    for (auto& [key, c] : channels_)
-        all.push_back(c->shared_from_this());
-    for (auto& c : all)
-        c->end_all(feed::end_reason::shutting_down);
+    util::visit_held(channels_,
+                     [](mailbox_channel& c) { c.end_all(feed::end_reason::shutting_down); });
 }
 
 } // namespace rpd::mailboxes

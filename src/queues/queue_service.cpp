@@ -3,6 +3,7 @@
 #include "redis_push/queues/queue_channel.hpp"
 #include "redis_push/queues/queue_scripts.hpp"
 #include "redis_push/redis/argv.hpp"
+#include "redis_push/util/visit_held.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -52,31 +53,24 @@ feed::handle queue_service::take(std::string_view name, feed::sink& sink, take_o
     return feed::handle(std::move(w));
 }
 
+// Acknowledged or not, a written message is delivered (an acknowledged
+// one stays in flight until acked or expired); one not written goes back
+// at once: to the head of the queue, or out of in-flight to the head.
 feed::receipt queue_service::receipt_for(const std::string& name, std::string_view message,
                                          std::string_view delivery_id) {
-    std::weak_ptr<queue_service*> service = self_;
-    if (delivery_id.empty())
-        return feed::receipt::of([service, name, message = std::string(message)](bool written) {
-            auto self = service.lock();
-            if (!self)
-                return;
-            if (written) {
-                ++(*self)->counters_.delivered;
-                return;
-            }
-            (*self)->put_back(name, {message});
-        });
-    // Acknowledged: written or not, it stays in flight until acked or
-    // expired; a message that was not written goes back at once.
-    return feed::receipt::of([service, name, id = std::string(delivery_id)](bool written) {
+    return feed::receipt::of([service = std::weak_ptr<queue_service*>(self_), name,
+                              message = delivery_id.empty() ? std::string(message) : std::string(),
+                              id = std::string(delivery_id)](bool written) {
         auto self = service.lock();
         if (!self)
             return;
-        if (written) {
-            ++(*self)->counters_.delivered;
-            return;
-        }
-        (*self)->put_back_deliveries(name, {id});
+        auto& me = **self;
+        if (written)
+            ++me.counters_.delivered;
+        else if (id.empty())
+            me.put_back(name, {message});
+        else
+            me.put_back_deliveries(name, {id});
     });
 }
 
@@ -166,12 +160,7 @@ void queue_service::arm_tick() {
 // least every recheck interval whatever arrived (MODES.md 0).
 void queue_service::tick() {
     const auto now = std::chrono::steady_clock::now();
-    std::vector<std::shared_ptr<queue_channel>> all;
-    all.reserve(channels_.size());
-    for (auto& [name, c] : channels_)
-        all.push_back(c->shared_from_this());
-    for (auto& c : all)
-        c->recheck(now, settings_.recheck);
+    util::visit_held(channels_, [&](queue_channel& c) { c.recheck(now, settings_.recheck); });
     put_back_expired();
 }
 
@@ -210,21 +199,14 @@ void queue_service::put_back_expired() {
 }
 
 void queue_service::recheck_all() {
-    std::vector<std::shared_ptr<queue_channel>> all;
-    for (auto& [name, c] : channels_)
-        all.push_back(c->shared_from_this());
-    for (auto& c : all)
-        c->ring();
+    util::visit_held(channels_, [](queue_channel& c) { c.ring(); });
 }
 
 void queue_service::shutdown() {
     shutting_down_ = true;
     tick_timer_.cancel();
-    std::vector<std::shared_ptr<queue_channel>> all;
-    for (auto& [name, c] : channels_)
-        all.push_back(c->shared_from_this());
-    for (auto& c : all)
-        c->end_all(feed::end_reason::shutting_down);
+    util::visit_held(channels_,
+                     [](queue_channel& c) { c.end_all(feed::end_reason::shutting_down); });
 }
 
 } // namespace rpd::queues
