@@ -336,7 +336,8 @@ def plots(allres, cfg):
     for w in ("queue_throughput", "queue_vanish"):
         r = allres.get(w)
         if r:
-            items += [(f"{NAMES[t]} {'vanish' if w == 'queue_vanish' else ''}".strip(), med(r[t], "throughput"))
+            short = {"daemon": "daemon", "webdis": "Webdis BLPOP"}
+            items += [(short[t] + (" (10 % vanish)" if w == "queue_vanish" else ""), med(r[t], "throughput"))
                       for t in PEERS if t in r]
     if items:
         R.bars("queue-throughput", f"Queue throughput: {cfg.q_consumers} consumers, {cfg.q_queues} queues, "
