@@ -40,12 +40,12 @@ feed::end_reason failure(outcome o) {
 void queue_endpoint::serve(http::exchange& ex) {
     ex.count_as(http::request_mode::queue);
     const auto& req = ex.req();
-    if (req.verb == http::method::options)
-        return ex.respond_preflight();
     const auto rest = req.path.substr(queue_prefix.size());
     const auto slash = rest.find('/');
     const auto segment = rest.substr(0, slash);
     const auto tail = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
+    if (req.verb == http::method::options)
+        return ex.respond_preflight(!tail.empty() || settings_.allow_publish);
     const bool post = req.verb == http::method::post;
     if (!tail.empty()) {
         if (!tail.starts_with(ack_path))

@@ -33,12 +33,12 @@ template <class Start> void answer_later(http::exchange& ex, Start start) {
 void stream_endpoint::serve(http::exchange& ex) {
     ex.count_as(http::request_mode::stream);
     const auto& req = ex.req();
-    if (req.verb == http::method::options)
-        return ex.respond_preflight();
     auto rest = req.path.substr(stream_prefix.size());
     const auto slash = rest.find('/');
     const auto segment = rest.substr(0, slash);
     const auto tail = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
+    if (req.verb == http::method::options)
+        return ex.respond_preflight(tail == "/ack" || (tail.empty() && settings_.allow_publish));
     if (!tail.empty() && tail != "/ack")
         return ex.respond_error(404, "Not Found", request_result::unknown_path);
     const bool post = req.verb == http::method::post;

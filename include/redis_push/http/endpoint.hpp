@@ -60,8 +60,9 @@ public:
     // {"status":"error","error_message":"<text>"}; 405 carries Allow.
     virtual void respond_error(unsigned status, std::string_view text, request_result result) = 0;
     // A CORS preflight: 204 with Allow and, for an allowed origin, the
-    // Access-Control-* answers.
-    virtual void respond_preflight() = 0;
+    // Access-Control-* answers; `post_allowed` adds POST to the methods
+    // (a resource that takes publishes or acks).
+    virtual void respond_preflight(bool post_allowed = false) = 0;
 
     // Holds the request open: `start` gets the transport's sink and returns
     // the handle of the feed it started on it. The session owns both; a

@@ -59,7 +59,7 @@ public:
     void respond_with(unsigned status, std::string_view body, request_result result,
                       std::string_view content_type, std::string_view extra_headers) override;
     void respond_error(unsigned status, std::string_view text, request_result result) override;
-    void respond_preflight() override;
+    void respond_preflight(bool post_allowed = false) override;
     void hold(transport t, const std::function<feed::handle(feed::sink&)>& start) override;
     void take_over(request_result result,
                    const std::function<void(taken_connection&&)>& adopt) override;

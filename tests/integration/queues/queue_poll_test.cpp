@@ -496,6 +496,34 @@ TEST_F(QueueCors, AnswersAndErrorsCarryCorsHeadersForAnAllowedOrigin) {
     EXPECT_EQ(r.status, 204) << r.body;
 }
 
+class QueueCorsPublish : public queue_test {
+    json extra_config() override {
+        return {{"http", {{"cors_origins", json::array({"https://app.example"})}}},
+                {"queue", {{"allow_publish", true}}}};
+    }
+};
+
+// A page on an allowed origin may publish and ack: the preflight says POST.
+TEST_F(QueueCorsPublish, PreflightAnnouncesPostWhereItIsAccepted) {
+    const header_list o = {{"Origin", "https://app.example"},
+                           {"Access-Control-Request-Method", "POST"},
+                           {"Access-Control-Request-Headers", "authorization, content-type"}};
+    for (const std::string& t : {std::string("/queue/c"), std::string("/queue/c/ack/abc")}) {
+        const auto r = http_request(port(), "OPTIONS", t, o);
+        EXPECT_EQ(r.status, 204) << t;
+        EXPECT_EQ(r.header("Access-Control-Allow-Methods").value_or("<absent>"),
+                  "GET, HEAD, POST, OPTIONS")
+            << t;
+        EXPECT_EQ(r.header("Allow").value_or("<absent>"), "GET, HEAD, POST, OPTIONS") << t;
+        EXPECT_EQ(r.header("Access-Control-Allow-Headers").value_or("<absent>"),
+                  "authorization, content-type")
+            << t;
+    }
+    // Mailboxes take no POST.
+    const auto r = http_request(port(), "OPTIONS", "/mailbox/c", o);
+    EXPECT_EQ(r.header("Access-Control-Allow-Methods").value_or("<absent>"), "GET, HEAD, OPTIONS");
+}
+
 class QueueOff : public daemon_test {
     json daemon_config() override {
         return {{"queue", {{"enabled", false}, {"allow_publish", true}}},
