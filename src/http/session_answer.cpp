@@ -58,6 +58,17 @@ void session::respond_error(unsigned status, std::string_view text, request_resu
     respond(status, error_body(text), result);
 }
 
+// A client whose FIN is already here closed before this answer was written
+// (the Redis reply that brought the item was handled before the read that
+// saw the close): it would never read the item, which goes back. Checked
+// now, before the write: once the bytes are out, a FIN may as well mean
+// the client read them and left.
+void session::keep_until_written(feed::receipt written) {
+    if (stream_.peer_closed())
+        return written.settle(false);
+    receipt_ = std::move(written);
+}
+
 void session::respond_preflight(bool post_allowed) {
     if (state_ != state::handling)
         return;

@@ -122,6 +122,10 @@ void websocket_session::send_item(std::string_view text, feed::receipt written) 
         close_socket(true); // the pending read ends, and with it the connection
         return;
     }
+    // As for HTTP answers (session::keep_until_written): a client whose FIN
+    // is already here will not read this frame; its item goes back now.
+    if (written && boost::beast::get_lowest_layer(ws_).peer_closed())
+        written.settle(false);
     queue_.push_back({std::string(text), std::move(written)});
     unsent_bytes_ += text.size();
     if (!writing_)
@@ -141,10 +145,7 @@ void websocket_session::on_write(const error_code& ec) {
     auto& sent = queue_[queue_head_];
     unsent_bytes_ -= sent.text.size();
     std::string().swap(sent.text);
-    // As for HTTP answers: a frame that reached a socket whose FIN was
-    // already here is never read.
-    if (sent.written)
-        sent.written.settle(!ec && !boost::beast::get_lowest_layer(ws_).peer_closed());
+    sent.written.settle(!ec);
     ++queue_head_;
     if (ec || phase_ != phase::open || socket_closed_ || queue_head_ == queue_.size()) {
         // Done, or nothing more goes out: the queue gives its memory back.

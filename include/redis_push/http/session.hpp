@@ -70,7 +70,7 @@ public:
     bool streaming() const override { return state_ == state::holding; }
     void stream(std::string_view bytes) override;
     void end_stream(std::string_view last_bytes, request_result result) override;
-    void keep_until_written(feed::receipt written) override { receipt_ = std::move(written); }
+    void keep_until_written(feed::receipt written) override;
     request_metrics& metrics() override { return ctx_.metrics; }
     const live_settings& live() const override { return ctx_.live; }
 
