@@ -47,6 +47,15 @@ streams::stream_mode_settings stream_settings_of(const config::settings& s) {
     return out;
 }
 
+streams::history_mode_settings history_settings_of(const config::settings& s) {
+    streams::history_mode_settings out;
+    out.key_prefix = s.redis.prefix + "S_";
+    out.max_limit = s.stream.max_count;
+    out.max_scan = s.history.max_scan;
+    out.accept_timeout = s.history.accept_timeout;
+    return out;
+}
+
 // The notification classes the enabled modes' doorbells listen to.
 std::string keyspace_flags_of(const config::settings& s) {
     return s.stream.enabled ? "t" : "";
@@ -60,10 +69,11 @@ server::server(config::settings settings, std::string config_path)
                    settings_.redis.prefix + "push-daemon:health"),
       tasks_(ioc_, commands_, subscribers_, task_settings_of(settings_)),
       streams_(ioc_, commands_, subscribers_, stream_settings_of(settings_)),
+      history_(ioc_, commands_, history_settings_of(settings_)),
       keyspace_events_(commands_, settings_.redis.keyspace_events == "auto",
                        keyspace_flags_of(settings_)),
       http_(settings_), endpoints_(
-                            settings_, tasks_, streams_, [this] { return redis_up(); },
+                            settings_, tasks_, streams_, history_, [this] { return redis_up(); },
                             [this] { return render_metrics(); }, http_),
       signals_(ioc_, SIGTERM, SIGINT), hangup_(ioc_, SIGHUP), watchdog_timer_(ioc_),
       drain_timer_(ioc_), trimmer_(ioc_, [this] {
@@ -170,6 +180,7 @@ void server::begin_shutdown(int signal_number) {
     http_.shutting_down = true;
     tasks_.shutdown();
     streams_.shutdown();
+    history_.shutdown();
     for_each_session(http_.sessions, [](http::session_base& s) { s.shutdown(); });
     drain_deadline_ = std::chrono::steady_clock::now() + drain_limit;
     drain_step();

@@ -18,6 +18,8 @@ std::string_view to_string(request_mode m) {
         return "other";
     case request_mode::stream:
         return "stream";
+    case request_mode::history:
+        return "history";
     case request_mode::count_:
         break;
     }

@@ -2,6 +2,7 @@
 
 #include "redis_push/http/batch_sink.hpp"
 #include "redis_push/http/long_poll_sink.hpp"
+#include "redis_push/http/page_sink.hpp"
 #include "redis_push/http/sse_sink.hpp"
 
 namespace rpd::http {
@@ -12,6 +13,8 @@ std::unique_ptr<transport_sink> make_sink(transport t, held_response& out) {
         return std::make_unique<sse_sink>(out);
     case transport::batch:
         return std::make_unique<batch_sink>(out);
+    case transport::page:
+        return std::make_unique<page_sink>(out);
     case transport::long_poll:
         break;
     }

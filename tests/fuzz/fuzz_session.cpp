@@ -32,6 +32,7 @@
 
 #include "redis_push/redis/command_connection.hpp"
 #include "redis_push/redis/subscriber_pool.hpp"
+#include "redis_push/streams/history_service.hpp"
 #include "redis_push/streams/stream_service.hpp"
 #include "redis_push/tasks/task_service.hpp"
 
@@ -186,6 +187,7 @@ struct harness {
     rpd::redis::subscriber_pool subscribers{ioc, rpd::redis::endpoint{}, 2, "RA_probe"};
     rpd::tasks::task_service tasks{ioc, commands, subscribers, rpd::tasks::task_settings{}};
     rpd::streams::stream_service streams{ioc, commands, subscribers, {}};
+    rpd::streams::history_service history{ioc, commands, {}};
     bool redis_up = false;
     std::unique_ptr<http::context> ctx;
     std::unique_ptr<rpd::app::endpoint_set> endpoints;
@@ -239,7 +241,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     h.ctx = std::make_unique<http::context>(h.settings);
     h.endpoints = std::make_unique<rpd::app::endpoint_set>(
-        h.settings, h.tasks, h.streams, [&h] { return h.redis_up; },
+        h.settings, h.tasks, h.streams, h.history, [&h] { return h.redis_up; },
         [] { return std::string("# TYPE redis_push_connections_open gauge\n"); }, *h.ctx);
     {
         test_stream server(h.ioc);

@@ -9,6 +9,7 @@
 
 #include "redis_push/redis/command_connection.hpp"
 #include "redis_push/redis/subscriber_pool.hpp"
+#include "redis_push/streams/history_service.hpp"
 #include "redis_push/streams/stream_service.hpp"
 #include "redis_push/tasks/task_service.hpp"
 
@@ -85,8 +86,8 @@ protected:
     void make_context() {
         ctx_ = std::make_unique<http::context>(settings);
         endpoints_ = std::make_unique<rpd::app::endpoint_set>(
-            settings, tasks, streams, [this] { return redis_up; }, [] { return metrics_text(); },
-            *ctx_);
+            settings, tasks, streams, history, [this] { return redis_up; },
+            [] { return metrics_text(); }, *ctx_);
     }
 
     static std::string metrics_text() {
@@ -163,6 +164,7 @@ protected:
     rpd::redis::subscriber_pool subscribers{ioc, rpd::redis::endpoint{}, 2, "RA_probe"};
     rpd::tasks::task_service tasks{ioc, commands, subscribers, rpd::tasks::task_settings{}};
     rpd::streams::stream_service streams{ioc, commands, subscribers, {}};
+    rpd::streams::history_service history{ioc, commands, {}};
     bool redis_up = false;
     std::unique_ptr<http::context> ctx_;
     std::unique_ptr<rpd::app::endpoint_set> endpoints_;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "redis_push/config/config.hpp"
+#include "redis_push/endpoints/history_endpoint.hpp"
 #include "redis_push/endpoints/mode_name.hpp"
 #include "redis_push/endpoints/operations_endpoints.hpp"
 #include "redis_push/endpoints/stream_endpoint.hpp"
@@ -29,6 +30,9 @@ struct endpoint_refs {
     http::endpoint* stream; // null: the mode is switched off (its paths are 404)
     http::endpoint* websocket = nullptr;
     const std::vector<std::string>* websocket_paths = nullptr;
+    // Under /stream/ on its own only while the stream mode is off; else the
+    // stream endpoint passes /stream/<name>/history on to it.
+    http::endpoint* history = nullptr;
 };
 void register_endpoints(http::router& routes, const endpoint_refs& e);
 
@@ -38,8 +42,9 @@ void register_endpoints(http::router& routes, const endpoint_refs& e);
 class endpoint_set {
 public:
     endpoint_set(const config::settings& s, tasks::task_service& tasks,
-                 streams::stream_service& streams, std::function<bool()> redis_up,
-                 std::function<std::string()> render_metrics, http::context& http);
+                 streams::stream_service& streams, streams::history_service& history,
+                 std::function<bool()> redis_up, std::function<std::string()> render_metrics,
+                 http::context& http);
     endpoint_set(const endpoint_set&) = delete;
     endpoint_set& operator=(const endpoint_set&) = delete;
 
@@ -54,6 +59,7 @@ private:
     // Names of the modes: signed with the task secret, under their own purpose.
     endpoints::mode_names stream_names_;
     std::unique_ptr<tasks::task_signer> publish_signer_; // full-length HMAC; null: no secret
+    endpoints::history_endpoint history_;
     endpoints::stream_endpoint stream_;
     endpoints::ws_client_settings ws_clients_;
     endpoints::ws_endpoint websocket_;

@@ -2,6 +2,7 @@
 
 #include "redis_push/config/config.hpp"
 #include "redis_push/endpoints/mode_name.hpp"
+#include "redis_push/endpoints/ws_fetch.hpp"
 #include "redis_push/feed/feed.hpp"
 #include "redis_push/http/websocket.hpp"
 #include "redis_push/http/ws_stream_sink.hpp"
@@ -23,6 +24,7 @@ struct ws_client_settings {
     const mode_names* stream_names = nullptr;
     const tasks::task_signer* publish_signer = nullptr; // null: no token asked for
     std::uint32_t max_subscriptions = 100;
+    streams::history_service* history = nullptr; // null: the history mode is switched off
 };
 
 // One WebSocket connection's side of the protocol: each text frame is one
@@ -55,6 +57,7 @@ private:
     const ws_client_settings& settings_;
     std::map<std::string, subscription, std::less<>> subscriptions_; // by bare name
     std::shared_ptr<char> alive_; // replies to this client's commands check it
+    ws_fetches fetches_;          // history fetches (fetch / accepted / end)
 };
 
 } // namespace rpd::endpoints

@@ -20,6 +20,7 @@ enum class transport : std::uint8_t {
     long_poll, // the classic watch: a 200 head, newline keepalives, one final body
     sse,       // text/event-stream: retry, events, comment keepalives
     batch,     // a stream long-poll: the first burst of events as one JSON array
+    page,      // a history page: one JSON answer, the gap header when there was one
 };
 
 // A connection an endpoint took over (a WebSocket upgrade, as Beast's

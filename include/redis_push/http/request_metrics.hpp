@@ -17,7 +17,8 @@ enum class request_mode : std::uint8_t {
     options,
     operations,
     other,
-    stream, // anything under /stream/ (MODES.md 3)
+    stream,  // anything under /stream/ (MODES.md 3)
+    history, // /stream/<name>/history
     count_
 };
 
