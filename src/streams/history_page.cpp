@@ -125,7 +125,7 @@ void history_page::on_batch(const redis::reply& r, std::size_t asked) {
             continue;
         if (matched_++ > 0)
             messages_.push_back(',');
-        messages_.append(render_message(id_text, fields));
+        append_message(messages_, id_text, fields);
     }
     service_.tally().entries_examined += examined_here;
     if (more_left)
