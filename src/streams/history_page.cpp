@@ -10,22 +10,34 @@
 
 namespace rpd::streams {
 
-std::string render_page(std::string_view messages, const std::optional<std::string>& next,
-                        bool end) {
-    std::string out;
-    out.reserve(messages.size() + 64);
-    out.append(R"({"messages":[)").append(messages).append(R"(],"next":)");
+namespace {
+constexpr std::string_view page_head = R"({"messages":[)";
+
+// The page's tail after its messages, appended in place: a page body is
+// built in one string, never copied to be finished.
+void close_page(std::string& out, const std::optional<std::string>& next, bool end) {
+    out.append(R"(],"next":)");
     if (next)
         out.append("\"").append(*next).append("\"");
     else
         out.append("null");
     out.append(end ? R"(,"end":true})" : R"(,"end":false})");
+}
+} // namespace
+
+std::string render_page(std::string_view messages, const std::optional<std::string>& next,
+                        bool end) {
+    std::string out;
+    out.reserve(messages.size() + 64);
+    out.append(page_head).append(messages);
+    close_page(out, next, end);
     return out;
 }
 
 history_page::history_page(history_service& service, std::string key, feed::sink& sink,
                            page_request req)
-    : service_(service), key_(std::move(key)), sink_(&sink), req_(std::move(req)) {}
+    : service_(service), key_(std::move(key)), sink_(&sink), req_(std::move(req)),
+      body_(page_head) {}
 
 void history_page::start() {
     if (service_.shutting_down())
@@ -124,8 +136,8 @@ void history_page::on_batch(const redis::reply& r, std::size_t asked) {
         if (!matches(req_.where, fields))
             continue;
         if (matched_++ > 0)
-            messages_.push_back(',');
-        append_message(messages_, id_text, fields);
+            body_.push_back(',');
+        append_message(body_, id_text, fields);
     }
     service_.tally().entries_examined += examined_here;
     if (more_left)
@@ -145,8 +157,8 @@ void history_page::finish(bool end) {
     if (sink_ == nullptr)
         return;
     service_.tally().messages_delivered += matched_;
-    const auto body = render_page(messages_, last_examined_, end);
-    std::exchange(sink_, nullptr)->ended(feed::end_reason::found, body);
+    close_page(body_, last_examined_, end);
+    std::exchange(sink_, nullptr)->ended(feed::end_reason::found, body_);
 }
 
 void history_page::end(feed::end_reason reason) {

@@ -49,7 +49,7 @@ private:
     std::string key_;
     feed::sink* sink_; // null once ended or cancelled
     page_request req_;
-    std::string messages_;
+    std::string body_; // the page's JSON, messages appended as they match
     std::size_t matched_ = 0;
     std::size_t examined_ = 0;
     std::optional<stream_id> cursor_; // the last entry examined
