@@ -2,6 +2,7 @@
 
 #include "redis_push/redis/argv.hpp"
 #include "redis_push/streams/history_service.hpp"
+#include "redis_push/streams/read_failure.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -49,10 +50,8 @@ void history_fetch::on_batch(const redis::reply& r) {
     if (sink_ == nullptr)
         return;
     using kind = redis::reply::kind;
-    if (r.type == kind::error && r.value.starts_with("WRONGTYPE"))
-        return end(feed::end_reason::wrong_type);
     if (r.type != kind::array)
-        return end(feed::end_reason::unavailable);
+        return end(read_failure(r).value_or(feed::end_reason::unavailable));
     std::size_t examined = 0;
     for (const auto e : r) {
         if (e.type != kind::array || e.size() != 2)

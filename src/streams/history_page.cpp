@@ -2,6 +2,7 @@
 
 #include "redis_push/redis/argv.hpp"
 #include "redis_push/streams/history_service.hpp"
+#include "redis_push/streams/read_failure.hpp"
 #include "redis_push/streams/stream_message.hpp"
 
 #include <boost/asio/post.hpp>
@@ -84,16 +85,10 @@ void history_page::read_batch() {
 }
 
 bool history_page::failed(const redis::reply& r) {
-    using kind = redis::reply::kind;
-    if (r.type == kind::unavailable) {
-        end(feed::end_reason::unavailable);
-        return true;
-    }
-    if (r.type == kind::error && r.value.starts_with("WRONGTYPE")) {
-        end(feed::end_reason::wrong_type);
-        return true;
-    }
-    return false;
+    const auto failure = read_failure(r);
+    if (failure)
+        end(*failure);
+    return failure.has_value();
 }
 
 void history_page::on_info(const redis::reply& r) {
