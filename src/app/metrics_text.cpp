@@ -38,6 +38,18 @@ std::string server::render_metrics() const {
     family(out, "redis_push_ws_connections", "gauge", "Open WebSocket connections.");
     sample(out, "redis_push_ws_connections", m.ws_connections);
     const auto& st = streams_.counters();
+    const auto& qc = queues_.counters();
+    const auto& mc = mailboxes_.counters();
+    family(out, "redis_push_mailbox_waiters", "gauge",
+           "Mailbox long-polls waiting for a first message.");
+    sample(out, "redis_push_mailbox_waiters", mc.waiting);
+    family(out, "redis_push_mailbox_sockets", "gauge", "WebSockets identified for a mailbox.");
+    sample(out, "redis_push_mailbox_sockets", mc.sockets);
+    family(out, "redis_push_queue_waiters", "gauge", "Clients waiting for a queue message.");
+    sample(out, "redis_push_queue_waiters", qc.waiters);
+    family(out, "redis_push_queue_takes_total", "counter",
+           "Take commands sent to Redis (each serves every local waiter of the queue).");
+    sample(out, "redis_push_queue_takes_total", qc.rounds);
     family(out, "redis_push_stream_subscribers", "gauge",
            "Open stream subscriptions: SSE streams, waiting long-polls and consumer-group reads, "
            "WebSocket subscriptions.");
@@ -68,7 +80,8 @@ std::string server::render_metrics() const {
 
     family(out, "redis_push_mode_requests_total", "counter",
            "Answered HTTP requests of the modes by mode and outcome.");
-    for (const auto mode : {http::request_mode::stream, http::request_mode::history}) {
+    for (const auto mode : {http::request_mode::stream, http::request_mode::queue,
+                            http::request_mode::mailbox, http::request_mode::history}) {
         const auto row = static_cast<std::size_t>(mode);
         for (std::size_t result = 0; result < http::request_metrics::results; ++result) {
             const auto n = m.requests[row][result];
@@ -83,11 +96,16 @@ std::string server::render_metrics() const {
     family(out, "redis_push_messages_delivered_total", "counter",
            "Messages handed to clients, by mode.");
     sample(out, "redis_push_messages_delivered_total", st.messages_delivered, "mode=\"stream\"");
+    sample(out, "redis_push_messages_delivered_total", qc.delivered, "mode=\"queue\"");
+    sample(out, "redis_push_messages_delivered_total", mc.delivered, "mode=\"mailbox\"");
     sample(out, "redis_push_messages_delivered_total", hs.messages_delivered, "mode=\"history\"");
     family(out, "redis_push_messages_requeued_total", "counter",
            "Messages delivered again: for streams, entries claimed from a consumer idle longer "
-           "than stream.claim_idle_ms.");
+           "than stream.claim_idle_ms; for queues and mailboxes, messages put back (a client "
+           "left before its message was written, or a delivery was not acknowledged in time).");
     sample(out, "redis_push_messages_requeued_total", st.messages_claimed, "mode=\"stream\"");
+    sample(out, "redis_push_messages_requeued_total", qc.requeued, "mode=\"queue\"");
+    sample(out, "redis_push_messages_requeued_total", mc.requeued, "mode=\"mailbox\"");
     family(out, "redis_push_stream_reads_total", "counter",
            "Shared reads of new stream entries (each serves every local subscriber of the key).");
     sample(out, "redis_push_stream_reads_total", st.shared_reads);

@@ -47,6 +47,29 @@ streams::stream_mode_settings stream_settings_of(const config::settings& s) {
     return out;
 }
 
+queues::queue_mode_settings queue_settings_of(const config::settings& s) {
+    queues::queue_mode_settings out;
+    out.prefix = s.redis.prefix;
+    out.db = s.redis.db;
+    out.visibility = s.queue.visibility_timeout;
+    out.recheck = s.modes.recheck;
+    return out;
+}
+
+mailboxes::mailbox_mode_settings mailbox_settings_of(const config::settings& s) {
+    mailboxes::mailbox_mode_settings out;
+    out.key_prefix = s.mailbox.key_prefix;
+    out.notify_list = s.mailbox.enabled ? s.mailbox.notify_list : std::string();
+    out.db = s.redis.db;
+    out.recheck = s.modes.recheck;
+    // Well inside the command time-out, which would take a longer block
+    // for a stuck server.
+    out.notify_block = std::min<std::chrono::milliseconds>(
+        std::chrono::seconds(1),
+        std::chrono::duration_cast<std::chrono::milliseconds>(s.redis.command_timeout) / 2);
+    return out;
+}
+
 streams::history_mode_settings history_settings_of(const config::settings& s) {
     streams::history_mode_settings out;
     out.key_prefix = s.redis.prefix + "S_";
@@ -58,7 +81,12 @@ streams::history_mode_settings history_settings_of(const config::settings& s) {
 
 // The notification classes the enabled modes' doorbells listen to.
 std::string keyspace_flags_of(const config::settings& s) {
-    return s.stream.enabled ? "t" : "";
+    std::string flags;
+    if (s.stream.enabled)
+        flags += 't';
+    if (s.queue.enabled || s.mailbox.enabled)
+        flags += 'l';
+    return flags;
 }
 } // namespace
 
@@ -69,12 +97,16 @@ server::server(config::settings settings, std::string config_path)
                    settings_.redis.prefix + "push-daemon:health"),
       tasks_(ioc_, commands_, subscribers_, task_settings_of(settings_)),
       streams_(ioc_, commands_, subscribers_, stream_settings_of(settings_)),
+      queues_(ioc_, commands_, subscribers_, queue_settings_of(settings_)),
+      mailboxes_(ioc_, commands_, subscribers_, endpoint_of(settings_.redis),
+                 mailbox_settings_of(settings_)),
       history_(ioc_, commands_, history_settings_of(settings_)),
       keyspace_events_(commands_, settings_.redis.keyspace_events == "auto",
                        keyspace_flags_of(settings_)),
-      http_(settings_), endpoints_(
-                            settings_, tasks_, streams_, history_, [this] { return redis_up(); },
-                            [this] { return render_metrics(); }, http_),
+      http_(settings_),
+      endpoints_(
+          settings_, {tasks_, streams_, queues_, mailboxes_, history_},
+          [this] { return redis_up(); }, [this] { return render_metrics(); }, http_),
       signals_(ioc_, SIGTERM, SIGINT), hangup_(ioc_, SIGHUP), watchdog_timer_(ioc_),
       drain_timer_(ioc_), trimmer_(ioc_, [this] {
           return static_cast<std::size_t>(http_.metrics.connections_open) +
@@ -86,6 +118,8 @@ server::server(config::settings settings, std::string config_path)
         tasks_.recheck_all();
         keyspace_events_.ensure();
         streams_.recheck_all();
+        queues_.recheck_all();
+        mailboxes_.recheck_all();
         on_redis_ready();
     });
     subscribers_.on_ready([this] { on_redis_ready(); });
@@ -118,6 +152,10 @@ int server::run() {
     arm_watchdog();
     trimmer_.start();
     streams_.start();
+    if (settings_.queue.enabled)
+        queues_.start();
+    if (settings_.mailbox.enabled)
+        mailboxes_.start();
     ioc_.run();
     spdlog::info("stopped");
     return 0;
@@ -180,6 +218,8 @@ void server::begin_shutdown(int signal_number) {
     http_.shutting_down = true;
     tasks_.shutdown();
     streams_.shutdown();
+    queues_.shutdown();
+    mailboxes_.shutdown();
     history_.shutdown();
     for_each_session(http_.sessions, [](http::session_base& s) { s.shutdown(); });
     drain_deadline_ = std::chrono::steady_clock::now() + drain_limit;

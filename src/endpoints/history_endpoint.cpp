@@ -17,18 +17,14 @@ void history_endpoint::serve(http::exchange& ex) {
         return ex.respond_preflight();
     if (req.verb != http::method::get && req.verb != http::method::head)
         return ex.respond_error(405, "Method Not Allowed", request_result::method_not_allowed);
-    const auto name = names_.resolve(rest.substr(0, slash));
-    using kind = mode_names::result::kind;
-    if (name.type == kind::invalid_name)
-        return ex.respond_error(400, "Invalid name", request_result::invalid_name);
-    if (name.type == kind::invalid_signature)
-        return ex.respond_error(403, "Invalid signature", request_result::invalid_signature);
+    const auto name = resolve_or_refuse(names_, ex, rest.substr(0, slash));
+    if (!name)
+        return;
     auto page = parse_history_request(req.query, max_limit_);
     if (!page)
         return ex.respond_error(400, "Invalid parameter", request_result::invalid_parameter);
-    ex.hold(http::transport::page, [&](feed::sink& sink) {
-        return history_.read_page(name.name, sink, std::move(*page));
-    });
+    ex.hold(http::transport::page,
+            [&](feed::sink& sink) { return history_.read_page(*name, sink, std::move(*page)); });
 }
 
 } // namespace rpd::endpoints

@@ -31,4 +31,19 @@ mode_names::result mode_names::resolve(std::string_view segment, bool encoded) c
     return {kind::ok, std::move(name)};
 }
 
+std::optional<std::string> resolve_or_refuse(const mode_names& names, http::exchange& ex,
+                                             std::string_view segment) {
+    auto r = names.resolve(segment);
+    using kind = mode_names::result::kind;
+    if (r.type == kind::invalid_name) {
+        ex.respond_error(400, "Invalid name", http::request_result::invalid_name);
+        return std::nullopt;
+    }
+    if (r.type == kind::invalid_signature) {
+        ex.respond_error(403, "Invalid signature", http::request_result::invalid_signature);
+        return std::nullopt;
+    }
+    return std::move(r.name);
+}
+
 } // namespace rpd::endpoints

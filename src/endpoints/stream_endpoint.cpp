@@ -1,5 +1,6 @@
 #include "redis_push/endpoints/stream_endpoint.hpp"
 
+#include "redis_push/endpoints/publish_token.hpp"
 #include "redis_push/endpoints/query_params.hpp"
 #include "redis_push/endpoints/stream_read_request.hpp"
 #include "redis_push/endpoints/task_endpoint.hpp"
@@ -39,7 +40,7 @@ void stream_endpoint::serve(http::exchange& ex) {
         return history_->serve(ex);
     ex.count_as(http::request_mode::stream);
     if (req.verb == http::method::options)
-        return ex.respond_preflight();
+        return ex.respond_preflight(tail == "/ack" || (tail.empty() && settings_.allow_publish));
     if (!tail.empty() && tail != "/ack")
         return ex.respond_error(404, "Not Found", request_result::unknown_path);
     const bool post = req.verb == http::method::post;
@@ -47,17 +48,14 @@ void stream_endpoint::serve(http::exchange& ex) {
     if (tail.empty() ? !(read_verb || (post && settings_.allow_publish)) : !post)
         return ex.respond_error(405, "Method Not Allowed", request_result::method_not_allowed);
 
-    const auto name = names_.resolve(segment);
-    using kind = mode_names::result::kind;
-    if (name.type == kind::invalid_name)
-        return ex.respond_error(400, "Invalid name", request_result::invalid_name);
-    if (name.type == kind::invalid_signature)
-        return ex.respond_error(403, "Invalid signature", request_result::invalid_signature);
+    const auto name = resolve_or_refuse(names_, ex, segment);
+    if (!name)
+        return;
     if (!tail.empty())
-        return ack(ex, name.name);
+        return ack(ex, *name);
     if (post)
-        return publish(ex, name.name);
-    read(ex, name.name);
+        return publish(ex, *name);
+    read(ex, *name);
 }
 
 void stream_endpoint::read(http::exchange& ex, const std::string& name) {
@@ -86,13 +84,8 @@ void stream_endpoint::read(http::exchange& ex, const std::string& name) {
 
 void stream_endpoint::publish(http::exchange& ex, const std::string& name) {
     const auto& req = ex.req();
-    if (publish_signer_ != nullptr) {
-        constexpr std::string_view bearer = "Bearer ";
-        const auto auth = req.header(field::authorization);
-        if (!auth.starts_with(bearer) ||
-            !publish_signer_->verify("publish:" + name, auth.substr(bearer.size())))
-            return ex.respond_error(403, "Forbidden", request_result::forbidden);
-    }
+    if (!publish_allowed(req, publish_signer_, name))
+        return ex.respond_error(403, "Forbidden", request_result::forbidden);
     auto fields = streams::publish_fields(req.body);
     if (!fields)
         return ex.respond_error(400, "Invalid message", request_result::invalid_message);

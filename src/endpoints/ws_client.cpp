@@ -40,6 +40,8 @@ void ws_client::on_message(std::string_view text) {
         return error("Invalid JSON", {});
     const auto id_it = m.find("id");
     const std::string id = id_it == m.end() ? std::string() : dump(*id_it);
+    if (const auto* event = string_member(m, "event"); event != nullptr && *event == "identify")
+        return identify(m);
     const auto* type = string_member(m, "type");
     if (type == nullptr)
         return error("Unknown type", id);

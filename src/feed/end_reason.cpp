@@ -18,6 +18,8 @@ constexpr std::array<end_description, static_cast<std::size_t>(end_reason::count
     {503, "Server shutting down", "shutting_down"},
     {502, "Wrong type of Redis key", "wrong_type"},
     {201, "", "created"},
+    {504, "Timed out", "timed_out"},
+    {204, "", "acknowledged"},
 }};
 } // namespace
 

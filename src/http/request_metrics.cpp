@@ -18,6 +18,10 @@ std::string_view to_string(request_mode m) {
         return "other";
     case request_mode::stream:
         return "stream";
+    case request_mode::queue:
+        return "queue";
+    case request_mode::mailbox:
+        return "mailbox";
     case request_mode::history:
         return "history";
     case request_mode::count_:

@@ -44,6 +44,8 @@ std::string_view reason_phrase(unsigned status) {
         return "Bad Gateway";
     case 503:
         return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
     default:
         return "Unknown";
     }
@@ -61,8 +63,10 @@ void append_head(std::string& out, const response_head& head) {
     out.append("Cache-Control: no-store\r\n");
     if (head.watch)
         out.append("X-Accel-Buffering: no\r\n");
+    const std::string_view methods =
+        head.allow_post ? "GET, HEAD, POST, OPTIONS" : "GET, HEAD, OPTIONS";
     if (head.allow)
-        out.append("Allow: GET, HEAD, OPTIONS\r\n");
+        out.append("Allow: ").append(methods).append("\r\n");
     if (head.upgrade_websocket)
         out.append("Upgrade: websocket\r\n");
     out.append(head.extra_headers);
@@ -70,7 +74,7 @@ void append_head(std::string& out, const response_head& head) {
         out.append("Access-Control-Allow-Origin: ").append(head.cors_origin).append("\r\n");
         out.append("Vary: Origin\r\n");
         if (head.preflight) {
-            out.append("Access-Control-Allow-Methods: GET, HEAD, OPTIONS\r\n");
+            out.append("Access-Control-Allow-Methods: ").append(methods).append("\r\n");
             out.append("Access-Control-Max-Age: 86400\r\n");
             if (!head.cors_request_headers.empty())
                 out.append("Access-Control-Allow-Headers: ")

@@ -58,12 +58,13 @@ void session::respond_error(unsigned status, std::string_view text, request_resu
     respond(status, error_body(text), result);
 }
 
-void session::respond_preflight() {
+void session::respond_preflight(bool post_allowed) {
     if (state_ != state::handling)
         return;
     mode_ = request_mode::options;
     auto head = make_head(204);
     head.allow = true;
+    head.allow_post = post_allowed;
     head.preflight = true;
     if (!cors_origin_.empty()) // a view into the parser: used before it goes
         head.cors_request_headers =

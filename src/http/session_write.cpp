@@ -51,8 +51,10 @@ void session::on_write_done() {
     }
     if (output_.has_queued())
         return flush();
-    if (response_done_)
+    if (response_done_) {
+        receipt_.settle(true);
         after_response();
+    }
 }
 
 void session::drop_slow_client() {
@@ -105,7 +107,8 @@ void session::close() {
         return;
     state_ = state::closed;
     deadline_.cancel();
-    feed_.reset(); // the client is gone: the feed is cancelled, tells nobody
+    feed_.reset();          // the client is gone: the feed is cancelled, tells nobody
+    receipt_.settle(false); // an item its answer carried goes back
     // The sink stays until we go: close() may run inside one of its calls
     // (a slow client dropped while an event is queued).
     parser_.reset();

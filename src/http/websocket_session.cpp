@@ -110,7 +110,7 @@ void websocket_session::on_read(const error_code& ec, std::size_t) {
     read_next();
 }
 
-void websocket_session::send_text(std::string_view text) {
+void websocket_session::send_item(std::string_view text, feed::receipt written) {
     if (phase_ != phase::open || socket_closed_)
         return;
     // The slow-client rule: what the client has not taken yet may not pass
@@ -122,7 +122,7 @@ void websocket_session::send_text(std::string_view text) {
         close_socket(true); // the pending read ends, and with it the connection
         return;
     }
-    queue_.emplace_back(text);
+    queue_.push_back({std::string(text), std::move(written)});
     unsent_bytes_ += text.size();
     if (!writing_)
         write_next();
@@ -132,18 +132,20 @@ void websocket_session::write_next() {
     writing_ = true;
     ws_.text(true);
     ws_.async_write(
-        boost::asio::buffer(queue_[queue_head_]),
+        boost::asio::buffer(queue_[queue_head_].text),
         [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_write(ec); });
 }
 
 void websocket_session::on_write(const error_code& ec) {
     writing_ = false;
-    unsent_bytes_ -= queue_[queue_head_].size();
-    std::string().swap(queue_[queue_head_]);
+    auto& sent = queue_[queue_head_];
+    unsent_bytes_ -= sent.text.size();
+    std::string().swap(sent.text);
+    sent.written.settle(!ec);
     ++queue_head_;
     if (ec || phase_ != phase::open || socket_closed_ || queue_head_ == queue_.size()) {
         // Done, or nothing more goes out: the queue gives its memory back.
-        std::vector<std::string>().swap(queue_);
+        std::vector<outgoing>().swap(queue_);
         queue_head_ = 0;
         unsent_bytes_ = 0;
         return;
@@ -163,7 +165,7 @@ void websocket_session::begin_close(websocket::close_code code) {
     // after the one being written. The read loop goes on until the client
     // answers the close (or the handshake timeout passes).
     queue_.resize(writing_ ? queue_head_ + 1 : 0);
-    unsent_bytes_ = writing_ ? queue_[queue_head_].size() : 0;
+    unsent_bytes_ = writing_ ? queue_[queue_head_].text.size() : 0;
     ws_.async_close(code, [self = shared_from_this()](const error_code& ec) {
         if (ec)
             self->close_socket(false);
@@ -210,7 +212,7 @@ void websocket_session::end() {
     slot_.reset();
     std::string().swap(message_);
     if (!writing_) {
-        std::vector<std::string>().swap(queue_);
+        std::vector<outgoing>().swap(queue_);
         queue_head_ = 0;
         unsent_bytes_ = 0;
     }

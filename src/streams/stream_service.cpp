@@ -2,6 +2,7 @@
 
 #include "redis_push/redis/argv.hpp"
 #include "redis_push/streams/stream_channel.hpp"
+#include "redis_push/util/visit_held.hpp"
 
 #include <chrono>
 #include <utility>
@@ -177,15 +178,8 @@ void stream_service::shutdown() {
     for_each_channel([](stream_channel& c) { c.end_all(feed::end_reason::shutting_down); });
 }
 
-// A visit may end a channel's last client, which removes it from the map:
-// hold every channel while visiting.
 template <class Fn> void stream_service::for_each_channel(Fn fn) {
-    std::vector<std::shared_ptr<stream_channel>> all;
-    all.reserve(channels_.size());
-    for (auto& [key, c] : channels_)
-        all.push_back(c->shared_from_this());
-    for (auto& c : all)
-        fn(*c);
+    util::visit_held(channels_, fn);
 }
 
 } // namespace rpd::streams

@@ -30,6 +30,8 @@
 #include "../unit/test_byte_stream.hpp"
 #include "redis_push/app/endpoints.hpp"
 
+#include "redis_push/mailboxes/mailbox_service.hpp"
+#include "redis_push/queues/queue_service.hpp"
 #include "redis_push/redis/command_connection.hpp"
 #include "redis_push/redis/subscriber_pool.hpp"
 #include "redis_push/streams/history_service.hpp"
@@ -187,6 +189,8 @@ struct harness {
     rpd::redis::subscriber_pool subscribers{ioc, rpd::redis::endpoint{}, 2, "RA_probe"};
     rpd::tasks::task_service tasks{ioc, commands, subscribers, rpd::tasks::task_settings{}};
     rpd::streams::stream_service streams{ioc, commands, subscribers, {}};
+    rpd::queues::queue_service queues{ioc, commands, subscribers, {}};
+    rpd::mailboxes::mailbox_service mailboxes{ioc, commands, subscribers, {}, {}};
     rpd::streams::history_service history{ioc, commands, {}};
     bool redis_up = false;
     std::unique_ptr<http::context> ctx;
@@ -241,7 +245,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     h.ctx = std::make_unique<http::context>(h.settings);
     h.endpoints = std::make_unique<rpd::app::endpoint_set>(
-        h.settings, h.tasks, h.streams, h.history, [&h] { return h.redis_up; },
+        h.settings, rpd::app::mode_services{h.tasks, h.streams, h.queues, h.mailboxes, h.history},
+        [&h] { return h.redis_up; },
         [] { return std::string("# TYPE redis_push_connections_open gauge\n"); }, *h.ctx);
     {
         test_stream server(h.ioc);

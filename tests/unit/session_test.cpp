@@ -7,6 +7,8 @@
 #include "redis_push/app/endpoints.hpp"
 #include "test_byte_stream.hpp"
 
+#include "redis_push/mailboxes/mailbox_service.hpp"
+#include "redis_push/queues/queue_service.hpp"
 #include "redis_push/redis/command_connection.hpp"
 #include "redis_push/redis/subscriber_pool.hpp"
 #include "redis_push/streams/history_service.hpp"
@@ -86,8 +88,8 @@ protected:
     void make_context() {
         ctx_ = std::make_unique<http::context>(settings);
         endpoints_ = std::make_unique<rpd::app::endpoint_set>(
-            settings, tasks, streams, history, [this] { return redis_up; },
-            [] { return metrics_text(); }, *ctx_);
+            settings, rpd::app::mode_services{tasks, streams, queues, mailboxes, history},
+            [this] { return redis_up; }, [] { return metrics_text(); }, *ctx_);
     }
 
     static std::string metrics_text() {
@@ -164,6 +166,8 @@ protected:
     rpd::redis::subscriber_pool subscribers{ioc, rpd::redis::endpoint{}, 2, "RA_probe"};
     rpd::tasks::task_service tasks{ioc, commands, subscribers, rpd::tasks::task_settings{}};
     rpd::streams::stream_service streams{ioc, commands, subscribers, {}};
+    rpd::queues::queue_service queues{ioc, commands, subscribers, {}};
+    rpd::mailboxes::mailbox_service mailboxes{ioc, commands, subscribers, {}, {}};
     rpd::streams::history_service history{ioc, commands, {}};
     bool redis_up = false;
     std::unique_ptr<http::context> ctx_;

@@ -2,8 +2,10 @@
 
 #include "redis_push/config/config.hpp"
 #include "redis_push/endpoints/history_endpoint.hpp"
+#include "redis_push/endpoints/mailbox_endpoint.hpp"
 #include "redis_push/endpoints/mode_name.hpp"
 #include "redis_push/endpoints/operations_endpoints.hpp"
+#include "redis_push/endpoints/queue_endpoint.hpp"
 #include "redis_push/endpoints/stream_endpoint.hpp"
 #include "redis_push/endpoints/task_endpoint.hpp"
 #include "redis_push/endpoints/ws_client.hpp"
@@ -28,6 +30,8 @@ struct endpoint_refs {
     http::endpoint& task;
     http::endpoint& fallback;
     http::endpoint* stream; // null: the mode is switched off (its paths are 404)
+    http::endpoint* queue = nullptr;
+    http::endpoint* mailbox = nullptr;
     http::endpoint* websocket = nullptr;
     const std::vector<std::string>* websocket_paths = nullptr;
     // Under /stream/ on its own only while the stream mode is off; else the
@@ -36,13 +40,21 @@ struct endpoint_refs {
 };
 void register_endpoints(http::router& routes, const endpoint_refs& e);
 
+// The services of the modes, which the endpoints serve from.
+struct mode_services {
+    tasks::task_service& tasks;
+    streams::stream_service& streams;
+    queues::queue_service& queues;
+    mailboxes::mailbox_service& mailboxes;
+    streams::history_service& history;
+};
+
 // The wiring of the HTTP side: every endpoint, built from the settings and
 // the services, registered under its path. A new mode is one member and
 // one line in the constructor.
 class endpoint_set {
 public:
-    endpoint_set(const config::settings& s, tasks::task_service& tasks,
-                 streams::stream_service& streams, streams::history_service& history,
+    endpoint_set(const config::settings& s, const mode_services& modes,
                  std::function<bool()> redis_up, std::function<std::string()> render_metrics,
                  http::context& http);
     endpoint_set(const endpoint_set&) = delete;
@@ -61,6 +73,10 @@ private:
     std::unique_ptr<tasks::task_signer> publish_signer_; // full-length HMAC; null: no secret
     endpoints::history_endpoint history_;
     endpoints::stream_endpoint stream_;
+    endpoints::mode_names queue_names_;
+    endpoints::queue_endpoint queue_;
+    endpoints::mode_names mailbox_names_;
+    endpoints::mailbox_endpoint mailbox_;
     endpoints::ws_client_settings ws_clients_;
     endpoints::ws_endpoint websocket_;
 };

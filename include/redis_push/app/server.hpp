@@ -54,6 +54,8 @@ private:
     redis::subscriber_pool subscribers_;
     tasks::task_service tasks_;
     streams::stream_service streams_;
+    queues::queue_service queues_;
+    mailboxes::mailbox_service mailboxes_;
     streams::history_service history_;
     redis::keyspace_events keyspace_events_;
     http::context http_;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "redis_push/http/endpoint.hpp"
 #include "redis_push/tasks/task_signer.hpp"
 
 #include <optional>
@@ -29,5 +30,10 @@ private:
     const tasks::task_signer* signer_;
     std::string purpose_; // "stream:", "queue:", "mailbox:"
 };
+
+// The name a request's path segment stands for; nullopt once the request
+// is answered 400 `Invalid name` or 403 `Invalid signature`.
+std::optional<std::string> resolve_or_refuse(const mode_names& names, http::exchange& ex,
+                                             std::string_view segment);
 
 } // namespace rpd::endpoints

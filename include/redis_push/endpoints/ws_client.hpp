@@ -5,7 +5,9 @@
 #include "redis_push/endpoints/ws_fetch.hpp"
 #include "redis_push/feed/feed.hpp"
 #include "redis_push/http/websocket.hpp"
+#include "redis_push/http/ws_mailbox_sink.hpp"
 #include "redis_push/http/ws_stream_sink.hpp"
+#include "redis_push/mailboxes/mailbox_service.hpp"
 #include "redis_push/streams/stream_service.hpp"
 #include "redis_push/tasks/task_signer.hpp"
 
@@ -24,6 +26,8 @@ struct ws_client_settings {
     const mode_names* stream_names = nullptr;
     const tasks::task_signer* publish_signer = nullptr; // null: no token asked for
     std::uint32_t max_subscriptions = 100;
+    mailboxes::mailbox_service* mailboxes = nullptr; // null: the mailbox mode is switched off
+    const mode_names* mailbox_names = nullptr;
     streams::history_service* history = nullptr; // null: the history mode is switched off
 };
 
@@ -48,6 +52,7 @@ private:
     void unsubscribe(const nlohmann::json& m, const std::string& id);
     void publish(const nlohmann::json& m, const std::string& id);
     void ack(const nlohmann::json& m, const std::string& id);
+    void identify(const nlohmann::json& m); // ws_identify.cpp
     // The stream a request names, checked; empty after an error frame.
     std::optional<std::string> stream_of(const nlohmann::json& m, const std::string& id);
     void error(std::string_view text, const std::string& id);
@@ -56,6 +61,8 @@ private:
     http::ws_output& out_;
     const ws_client_settings& settings_;
     std::map<std::string, subscription, std::less<>> subscriptions_; // by bare name
+    std::unique_ptr<http::ws_mailbox_sink> mailbox_sink_;            // once identified
+    feed::handle mailbox_;        // after its sink: it goes first
     std::shared_ptr<char> alive_; // replies to this client's commands check it
     ws_fetches fetches_;          // history fetches (fetch / accepted / end)
 };

@@ -19,6 +19,8 @@ enum class end_reason : std::uint8_t {
     shutting_down, // the daemon is stopping
     wrong_type,    // the key exists but is not the Redis type the mode reads
     created,       // a publish was stored (201)
+    expired,       // a queue or mailbox wait passed its time limit (504)
+    acknowledged,  // a queue delivery was acknowledged (204, no body)
     count_
 };
 
@@ -32,7 +34,8 @@ const end_description& describe(end_reason r);
 
 // Whether the reason carries an answer (the value) rather than an error.
 inline bool is_answer(end_reason r) {
-    return r == end_reason::found || r == end_reason::delivered || r == end_reason::created;
+    return r == end_reason::found || r == end_reason::delivered || r == end_reason::created ||
+           r == end_reason::acknowledged;
 }
 
 } // namespace rpd::feed

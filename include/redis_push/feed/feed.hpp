@@ -1,6 +1,7 @@
 #pragma once
 
 #include "redis_push/feed/end_reason.hpp"
+#include "redis_push/feed/receipt.hpp"
 
 #include <memory>
 #include <string_view>
@@ -37,6 +38,11 @@ public:
     // Messages after the client's offset were trimmed away; `first` is the
     // first one still there. Comes before those messages.
     virtual void gap(std::string_view first) { (void)first; }
+    // Queue and mailbox feeds only: the item the next event or answer
+    // carries was taken out of Redis for this client; the sink settles `r`
+    // when its bytes are written or can no longer be. A sink that cannot
+    // tell settles at once.
+    virtual void hand_over(receipt r) { r.settle(true); }
     // The end, exactly once. `value` is the answer when is_answer(reason)
     // (empty for a streaming feed whose last event was the answer), valid
     // only during the call.

@@ -14,6 +14,11 @@ class pending_answer final : public source {
 public:
     explicit pending_answer(sink& s) : sink_(&s) {}
     void cancel() noexcept override { sink_ = nullptr; }
+    // An event before the answer (an item sink's header, say).
+    void event(std::string_view type, std::string_view data) {
+        if (sink_ != nullptr)
+            sink_->event(type, data, {});
+    }
     void finish(end_reason reason, std::string_view value) {
         if (auto* s = std::exchange(sink_, nullptr))
             s->ended(reason, value);

@@ -20,6 +20,7 @@ enum class transport : std::uint8_t {
     long_poll, // the classic watch: a 200 head, newline keepalives, one final body
     sse,       // text/event-stream: retry, events, comment keepalives
     batch,     // a stream long-poll: the first burst of events as one JSON array
+    item,      // a queue or mailbox long-poll: one complete answer, the item or an error
     page,      // a history page: one JSON answer, the gap header when there was one
 };
 
@@ -60,8 +61,9 @@ public:
     // {"status":"error","error_message":"<text>"}; 405 carries Allow.
     virtual void respond_error(unsigned status, std::string_view text, request_result result) = 0;
     // A CORS preflight: 204 with Allow and, for an allowed origin, the
-    // Access-Control-* answers.
-    virtual void respond_preflight() = 0;
+    // Access-Control-* answers; `post_allowed` adds POST to the methods
+    // (a resource that takes publishes or acks).
+    virtual void respond_preflight(bool post_allowed = false) = 0;
 
     // Holds the request open: `start` gets the transport's sink and returns
     // the handle of the feed it started on it. The session owns both; a

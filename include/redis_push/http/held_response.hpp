@@ -1,6 +1,7 @@
 #pragma once
 
 #include "redis_push/feed/end_reason.hpp"
+#include "redis_push/feed/receipt.hpp"
 #include "redis_push/http/request_metrics.hpp"
 
 #include <chrono>
@@ -41,6 +42,11 @@ public:
     // `last_bytes` and the end of the body, in one write; the connection
     // goes on with its next request.
     virtual void end_stream(std::string_view last_bytes, request_result result) = 0;
+
+    // The answer about to be written carries an item taken out of Redis:
+    // `written` is settled true once the whole response is out, false if
+    // the connection ends first.
+    virtual void keep_until_written(feed::receipt written) = 0;
 
     virtual request_metrics& metrics() = 0;
     virtual const live_settings& live() const = 0;

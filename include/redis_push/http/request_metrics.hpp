@@ -18,6 +18,8 @@ enum class request_mode : std::uint8_t {
     operations,
     other,
     stream,  // anything under /stream/ (MODES.md 3)
+    queue,   // anything under /queue/ (MODES.md 1)
+    mailbox, // /mailbox/ and WebSocket identifies (MODES.md 2)
     history, // /stream/<name>/history
     count_
 };
@@ -35,6 +37,8 @@ enum class request_result : std::uint8_t {
     shutting_down,
     wrong_type,
     created,
+    expired,
+    acknowledged,
     client_closed,
     invalid_task_id,
     invalid_signature,

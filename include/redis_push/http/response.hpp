@@ -18,6 +18,7 @@ struct response_head {
     bool http10 = false;
     bool watch = false;             // X-Accel-Buffering: no
     bool allow = false;             // Allow: GET, HEAD, OPTIONS (405, OPTIONS)
+    bool allow_post = false;        // ... with POST (a preflight where publishing is on)
     bool upgrade_websocket = false; // Upgrade: websocket (426)
     bool preflight = false;         // Access-Control-Allow-Methods/-Max-Age(/-Headers)
     std::string_view content_type = "application/json";

@@ -59,7 +59,7 @@ public:
     void respond_with(unsigned status, std::string_view body, request_result result,
                       std::string_view content_type, std::string_view extra_headers) override;
     void respond_error(unsigned status, std::string_view text, request_result result) override;
-    void respond_preflight() override;
+    void respond_preflight(bool post_allowed = false) override;
     void hold(transport t, const std::function<feed::handle(feed::sink&)>& start) override;
     void take_over(request_result result,
                    const std::function<void(taken_connection&&)>& adopt) override;
@@ -70,6 +70,7 @@ public:
     bool streaming() const override { return state_ == state::holding; }
     void stream(std::string_view bytes) override;
     void end_stream(std::string_view last_bytes, request_result result) override;
+    void keep_until_written(feed::receipt written) override { receipt_ = std::move(written); }
     request_metrics& metrics() override { return ctx_.metrics; }
     const live_settings& live() const override { return ctx_.live; }
 
@@ -138,6 +139,7 @@ private:
     output_queue output_;
     std::unique_ptr<transport_sink> sink_; // while a feed is held (and until the next request)
     feed::handle feed_;
+    feed::receipt receipt_;              // of the item the response being written carries
     std::shared_ptr<session> hold_self_; // set while a feed is in progress
     const std::chrono::seconds* keepalive_every_ = nullptr;
     keepalive_bytes keepalive_;

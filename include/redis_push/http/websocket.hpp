@@ -1,5 +1,7 @@
 #pragma once
 
+#include "redis_push/feed/receipt.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -15,6 +17,13 @@ public:
     // http.max_output_bytes is dropped (counted in slow_clients_dropped); the handler is then
     // destroyed.
     virtual void send_text(std::string_view text) = 0;
+    // The same for an item taken out of Redis (a mailbox message): `written`
+    // is settled once the frame is written, or with false when it never
+    // will be, so its owner can put the item back.
+    virtual void send_item(std::string_view text, feed::receipt written) {
+        send_text(text);
+        written.settle(true);
+    }
 
 protected:
     ~ws_output() = default;

@@ -59,7 +59,8 @@ public:
     void abort() override;
 
     // ws_output
-    void send_text(std::string_view text) override;
+    void send_text(std::string_view text) override { send_item(text, {}); }
+    void send_item(std::string_view text, feed::receipt written) override;
 
 private:
     enum class phase : std::uint8_t {
@@ -83,8 +84,12 @@ private:
     std::optional<connection_slot> slot_;
     const ws_handler_factory* factory_; // until the handshake is done
     std::unique_ptr<ws_handler> handler_;
-    std::string message_;            // the message being read; empty (no heap) between messages
-    std::vector<std::string> queue_; // frames not yet written, the one in flight at queue_head_
+    std::string message_; // the message being read; empty (no heap) between messages
+    struct outgoing {
+        std::string text;
+        feed::receipt written; // settled when the frame is out, or dropped unsent
+    };
+    std::vector<outgoing> queue_; // frames not yet written, the one in flight at queue_head_
     std::size_t queue_head_ = 0;
     std::size_t unsent_bytes_ = 0;
     std::uint32_t max_message_bytes_;
