@@ -866,6 +866,7 @@ void usage() {
     std::cout <<
         R"(loadgen: open N watches, hold them, complete the tasks, report JSON.
   (loadgen stream --help: the stream subscribers of issue 10)
+  (loadgen queue --help: the queue consumers of issue 11)
   --target daemon|nchan       server kind (default daemon)
   --host H --port P           server (default 127.0.0.1:8888)
   --count N                   watches to open (default 1000)
@@ -897,10 +898,15 @@ void usage() {
 namespace stream {
 int main(int argc, char** argv); // stream_main.cpp: `loadgen stream --help`
 }
+namespace qbench {
+int main(int argc, char** argv); // queue_main.cpp: `loadgen queue --help`
+}
 
 int main(int argc, char** argv) {
     if (argc > 1 && std::string_view(argv[1]) == "stream")
         return stream::main(argc - 1, argv + 1);
+    if (argc > 1 && std::string_view(argv[1]) == "queue")
+        return qbench::main(argc - 1, argv + 1);
     options o;
     bool path_set = false;
     for (int i = 1; i < argc; ++i) {

@@ -52,7 +52,11 @@ void session::on_write_done() {
     if (output_.has_queued())
         return flush();
     if (response_done_) {
-        receipt_.settle(true);
+        // A client that closed before our answer reached it (its FIN was
+        // already here) never reads it: the item goes back. Which came
+        // first is only known here, after the kernel took the bytes.
+        if (receipt_)
+            receipt_.settle(!stream_.peer_closed());
         after_response();
     }
 }

@@ -1,5 +1,8 @@
 #include "redis_push/http/tcp_stream.hpp"
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <span>
 
 namespace rpd::http {
@@ -39,6 +42,13 @@ public:
     void shutdown_send() override {
         boost::system::error_code ec;
         socket_.shutdown(boost::asio::socket_base::shutdown_send, ec);
+    }
+    // A peek of one byte: 0 is the FIN, an error other than "nothing yet"
+    // a reset; a byte (a pipelined request) means the peer is still there.
+    bool peer_closed() override {
+        char c = 0;
+        const auto n = ::recv(socket_.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+        return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
     }
     void reset_on_close() override {
         boost::system::error_code ec;

@@ -141,7 +141,10 @@ void websocket_session::on_write(const error_code& ec) {
     auto& sent = queue_[queue_head_];
     unsent_bytes_ -= sent.text.size();
     std::string().swap(sent.text);
-    sent.written.settle(!ec);
+    // As for HTTP answers: a frame that reached a socket whose FIN was
+    // already here is never read.
+    if (sent.written)
+        sent.written.settle(!ec && !boost::beast::get_lowest_layer(ws_).peer_closed());
     ++queue_head_;
     if (ec || phase_ != phase::open || socket_closed_ || queue_head_ == queue_.size()) {
         // Done, or nothing more goes out: the queue gives its memory back.

@@ -60,6 +60,9 @@ public:
         virtual void reset_on_close() = 0;
         // Half-closes (FIN after what is queued); reads go on.
         virtual void shutdown_send() {}
+        // Whether the peer's FIN (or a reset) is already here, unread;
+        // never blocks, consumes nothing. Where it cannot tell: false.
+        virtual bool peer_closed() { return false; }
         // Where the carrier can gather, one write of several buffers; else
         // the first of them.
         virtual void write_some(const gather& g, io_handler h) {
@@ -90,6 +93,7 @@ public:
     void close() { impl_->close(); }
     void reset_on_close() { impl_->reset_on_close(); }
     void shutdown_send() { impl_->shutdown_send(); }
+    bool peer_closed() { return impl_->peer_closed(); }
 
 private:
     // A read or write of some bytes may stop after the first buffer that
