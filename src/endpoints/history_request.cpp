@@ -28,12 +28,18 @@ std::optional<streams::page_request> parse_history_request(std::string_view quer
     std::optional<streams::stream_id> after;
     std::optional<streams::stream_id> before;
     bool desc = false;
+    bool saw_after = false;
+    bool saw_from = false;
     for (const auto& p : *params) {
-        if (p.name == "after" || p.name == "before") {
+        // `from` is the spec's other name of `after` (MODES.md 3, "history
+        // from/before"); both at once name two starting points.
+        if (p.name == "after" || p.name == "from" || p.name == "before") {
             const auto id = streams::parse_stream_id(p.value);
             if (!id)
                 return std::nullopt;
-            (p.name == "after" ? after : before) = *id;
+            saw_after = saw_after || p.name == "after";
+            saw_from = saw_from || p.name == "from";
+            (p.name == "before" ? before : after) = *id;
         } else if (p.name == "limit") {
             const auto n = parse_count(p.value, max_limit);
             if (!n)
@@ -52,7 +58,7 @@ std::optional<streams::page_request> parse_history_request(std::string_view quer
     }
     // Two starting points, or a direction and a bound of the other one,
     // name no single page.
-    if (after && (before || desc))
+    if ((saw_after && saw_from) || (after && (before || desc)))
         return std::nullopt;
     if (before || desc) {
         r.range.dir = streams::direction::descending;

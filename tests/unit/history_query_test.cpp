@@ -74,6 +74,9 @@ TEST(HistoryRequest, AfterBeforeAndOrder) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->range.dir, direction::ascending);
     EXPECT_EQ(r->range.from, (stream_id{5, 3}));
+    r = parse_history_request("from=5-3", 1000); // the spec's other name
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->range.from, (stream_id{5, 3}));
     r = parse_history_request("after=0", 1000);
     ASSERT_TRUE(r);
     EXPECT_FALSE(r->range.from); // 0: from the beginning
@@ -113,7 +116,8 @@ TEST(HistoryRequest, WhereIsRepeatableAndDecoded) {
 TEST(HistoryRequest, InvalidParameters) {
     for (const char* q : {"after=x", "after=$", "after=1-", "before=$", "before=-1", "limit=-1",
                           "limit=1.5", "limit=", "order=asc", "order=DESC", "where=novalue",
-                          "where=:v", "after=1&before=2", "after=1&order=desc", "after=%zz"})
+                          "where=:v", "after=1&before=2", "after=1&order=desc", "after=%zz",
+                          "after=1&from=1", "from=1&after=1", "from=1&before=2", "from=x"})
         EXPECT_FALSE(parse_history_request(q, 1000)) << q;
     EXPECT_TRUE(parse_history_request("unknown=1&sse", 1000));
 }

@@ -109,6 +109,7 @@ TEST_F(HistoryPages, BeforeAndAfterTakeShortIds) {
     add("h", {{"a", "2"}}, "5-1");
     add("h", {{"a", "3"}}, "6-0");
     EXPECT_EQ(ids_of(page("h", "?after=5")), (std::vector<std::string>{"5-1", "6-0"}));
+    EXPECT_EQ(ids_of(page("h", "?from=5")), (std::vector<std::string>{"5-1", "6-0"}));
     EXPECT_EQ(ids_of(page("h", "?before=6")), (std::vector<std::string>{"5-1", "5-0"}));
 }
 
@@ -238,7 +239,7 @@ TEST_F(HistoryPages, BadParametersAre400InvalidParameter) {
     for (const std::string q :
          {"?after=x", "?after=$", "?after=-1", "?before=1-", "?before=$", "?limit=-1", "?limit=abc",
           "?limit=1.5", "?order=asc", "?order=", "?where=nocolon", "?where=:v", "?after=1&before=2",
-          "?after=1&order=desc", "?after=%zz"}) {
+          "?after=1&order=desc", "?after=%zz", "?after=1&from=1", "?from=x"}) {
         const auto r = get("/stream/h/history" + q);
         EXPECT_EQ(r.status, 400) << q << ": " << r.body;
         EXPECT_TRUE(is_error_body(r.body, "Invalid parameter")) << q;
