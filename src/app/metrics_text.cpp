@@ -57,6 +57,10 @@ std::string server::render_metrics() const {
     family(out, "redis_push_stream_channels", "gauge",
            "Stream keys with local clients (one keyspace doorbell and one shared read each).");
     sample(out, "redis_push_stream_channels", streams_.channel_count());
+    const auto& hs = history_.counters();
+    family(out, "redis_push_history_fetches_active", "gauge",
+           "WebSocket history fetches started and not yet ended.");
+    sample(out, "redis_push_history_fetches_active", hs.fetches_active);
     family(out, "redis_push_redis_up", "gauge", "1 when every Redis connection is ready.");
     sample(out, "redis_push_redis_up", redis_up() ? 1 : 0);
 
@@ -76,8 +80,8 @@ std::string server::render_metrics() const {
 
     family(out, "redis_push_mode_requests_total", "counter",
            "Answered HTTP requests of the modes by mode and outcome.");
-    for (const auto mode :
-         {http::request_mode::stream, http::request_mode::queue, http::request_mode::mailbox}) {
+    for (const auto mode : {http::request_mode::stream, http::request_mode::queue,
+                            http::request_mode::mailbox, http::request_mode::history}) {
         const auto row = static_cast<std::size_t>(mode);
         for (std::size_t result = 0; result < http::request_metrics::results; ++result) {
             const auto n = m.requests[row][result];
@@ -94,6 +98,7 @@ std::string server::render_metrics() const {
     sample(out, "redis_push_messages_delivered_total", st.messages_delivered, "mode=\"stream\"");
     sample(out, "redis_push_messages_delivered_total", qc.delivered, "mode=\"queue\"");
     sample(out, "redis_push_messages_delivered_total", mc.delivered, "mode=\"mailbox\"");
+    sample(out, "redis_push_messages_delivered_total", hs.messages_delivered, "mode=\"history\"");
     family(out, "redis_push_messages_requeued_total", "counter",
            "Messages delivered again: for streams, entries claimed from a consumer idle longer "
            "than stream.claim_idle_ms; for queues and mailboxes, messages put back (a client "
@@ -104,6 +109,16 @@ std::string server::render_metrics() const {
     family(out, "redis_push_stream_reads_total", "counter",
            "Shared reads of new stream entries (each serves every local subscriber of the key).");
     sample(out, "redis_push_stream_reads_total", st.shared_reads);
+    family(out, "redis_push_history_fetches_total", "counter",
+           "Ended WebSocket history fetches by outcome: end (after the last row), stopped (the "
+           "client's end or close), timeout (no acceptance in time), error (Redis failed).");
+    sample(out, "redis_push_history_fetches_total", hs.fetches_completed, "outcome=\"end\"");
+    sample(out, "redis_push_history_fetches_total", hs.fetches_stopped, "outcome=\"stopped\"");
+    sample(out, "redis_push_history_fetches_total", hs.fetches_timed_out, "outcome=\"timeout\"");
+    sample(out, "redis_push_history_fetches_total", hs.fetches_failed, "outcome=\"error\"");
+    family(out, "redis_push_history_entries_examined_total", "counter",
+           "Stream entries read for history pages and fetches, filtered out or not.");
+    sample(out, "redis_push_history_entries_examined_total", hs.entries_examined);
     family(out, "redis_push_redis_reconnects_total", "counter",
            "Redis connections re-established after a loss.");
     sample(out, "redis_push_redis_reconnects_total", commands_.reconnects(), "role=\"command\"");

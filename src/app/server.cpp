@@ -70,6 +70,15 @@ mailboxes::mailbox_mode_settings mailbox_settings_of(const config::settings& s) 
     return out;
 }
 
+streams::history_mode_settings history_settings_of(const config::settings& s) {
+    streams::history_mode_settings out;
+    out.key_prefix = s.redis.prefix + "S_";
+    out.max_limit = s.stream.max_count;
+    out.max_scan = s.history.max_scan;
+    out.accept_timeout = s.history.accept_timeout;
+    return out;
+}
+
 // The notification classes the enabled modes' doorbells listen to.
 std::string keyspace_flags_of(const config::settings& s) {
     std::string flags;
@@ -91,12 +100,13 @@ server::server(config::settings settings, std::string config_path)
       queues_(ioc_, commands_, subscribers_, queue_settings_of(settings_)),
       mailboxes_(ioc_, commands_, subscribers_, endpoint_of(settings_.redis),
                  mailbox_settings_of(settings_)),
+      history_(ioc_, commands_, history_settings_of(settings_)),
       keyspace_events_(commands_, settings_.redis.keyspace_events == "auto",
                        keyspace_flags_of(settings_)),
       http_(settings_),
       endpoints_(
-          settings_, {tasks_, streams_, queues_, mailboxes_}, [this] { return redis_up(); },
-          [this] { return render_metrics(); }, http_),
+          settings_, {tasks_, streams_, queues_, mailboxes_, history_},
+          [this] { return redis_up(); }, [this] { return render_metrics(); }, http_),
       signals_(ioc_, SIGTERM, SIGINT), hangup_(ioc_, SIGHUP), watchdog_timer_(ioc_),
       drain_timer_(ioc_), trimmer_(ioc_, [this] {
           return static_cast<std::size_t>(http_.metrics.connections_open) +
@@ -210,6 +220,7 @@ void server::begin_shutdown(int signal_number) {
     streams_.shutdown();
     queues_.shutdown();
     mailboxes_.shutdown();
+    history_.shutdown();
     for_each_session(http_.sessions, [](http::session_base& s) { s.shutdown(); });
     drain_deadline_ = std::chrono::steady_clock::now() + drain_limit;
     drain_step();

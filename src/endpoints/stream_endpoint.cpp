@@ -31,12 +31,14 @@ template <class Start> void answer_later(http::exchange& ex, Start start) {
 } // namespace
 
 void stream_endpoint::serve(http::exchange& ex) {
-    ex.count_as(http::request_mode::stream);
     const auto& req = ex.req();
     auto rest = req.path.substr(stream_prefix.size());
     const auto slash = rest.find('/');
     const auto segment = rest.substr(0, slash);
     const auto tail = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
+    if (tail == history_suffix && history_ != nullptr)
+        return history_->serve(ex);
+    ex.count_as(http::request_mode::stream);
     if (req.verb == http::method::options)
         return ex.respond_preflight(tail == "/ack" || (tail.empty() && settings_.allow_publish));
     if (!tail.empty() && tail != "/ack")

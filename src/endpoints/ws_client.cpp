@@ -20,7 +20,8 @@ const std::string* string_member(const json& m, const char* name) {
 } // namespace
 
 ws_client::ws_client(http::ws_output& out, const ws_client_settings& settings)
-    : out_(out), settings_(settings), alive_(std::make_shared<char>()) {}
+    : out_(out), settings_(settings), alive_(std::make_shared<char>()),
+      fetches_(out, settings.history, settings.stream_names, settings.max_subscriptions) {}
 
 ws_client::~ws_client() = default;
 
@@ -44,6 +45,8 @@ void ws_client::on_message(std::string_view text) {
     const auto* type = string_member(m, "type");
     if (type == nullptr)
         return error("Unknown type", id);
+    if (fetches_.handle(*type, m, id))
+        return;
     if (*type == "subscribe")
         return subscribe(m, id);
     if (*type == "unsubscribe")

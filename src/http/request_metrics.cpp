@@ -22,6 +22,8 @@ std::string_view to_string(request_mode m) {
         return "queue";
     case request_mode::mailbox:
         return "mailbox";
+    case request_mode::history:
+        return "history";
     case request_mode::count_:
         break;
     }

@@ -3,6 +3,7 @@
 #include "redis_push/http/batch_sink.hpp"
 #include "redis_push/http/item_sink.hpp"
 #include "redis_push/http/long_poll_sink.hpp"
+#include "redis_push/http/page_sink.hpp"
 #include "redis_push/http/sse_sink.hpp"
 
 namespace rpd::http {
@@ -15,6 +16,8 @@ std::unique_ptr<transport_sink> make_sink(transport t, held_response& out) {
         return std::make_unique<batch_sink>(out);
     case transport::item:
         return std::make_unique<item_sink>(out);
+    case transport::page:
+        return std::make_unique<page_sink>(out);
     case transport::long_poll:
         break;
     }

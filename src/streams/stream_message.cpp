@@ -16,6 +16,11 @@ using util::append_json_value;
 std::string render_message(std::string_view offset, const redis::reply& fields) {
     std::string out;
     out.reserve(32 + offset.size() + fields.size() * 16);
+    append_message(out, offset, fields);
+    return out;
+}
+
+void append_message(std::string& out, std::string_view offset, const redis::reply& fields) {
     out.append("{\"offset\":\"").append(offset).push_back('"');
     for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
         const auto name = fields[i].value;
@@ -27,7 +32,6 @@ std::string render_message(std::string_view offset, const redis::reply& fields) 
         append_json_value(out, fields[i + 1].value);
     }
     out.push_back('}');
-    return out;
 }
 
 std::optional<message> parse_entry(const redis::reply& entry) {

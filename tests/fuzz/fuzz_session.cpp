@@ -34,6 +34,7 @@
 #include "redis_push/queues/queue_service.hpp"
 #include "redis_push/redis/command_connection.hpp"
 #include "redis_push/redis/subscriber_pool.hpp"
+#include "redis_push/streams/history_service.hpp"
 #include "redis_push/streams/stream_service.hpp"
 #include "redis_push/tasks/task_service.hpp"
 
@@ -190,6 +191,7 @@ struct harness {
     rpd::streams::stream_service streams{ioc, commands, subscribers, {}};
     rpd::queues::queue_service queues{ioc, commands, subscribers, {}};
     rpd::mailboxes::mailbox_service mailboxes{ioc, commands, subscribers, {}, {}};
+    rpd::streams::history_service history{ioc, commands, {}};
     bool redis_up = false;
     std::unique_ptr<http::context> ctx;
     std::unique_ptr<rpd::app::endpoint_set> endpoints;
@@ -243,7 +245,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     h.ctx = std::make_unique<http::context>(h.settings);
     h.endpoints = std::make_unique<rpd::app::endpoint_set>(
-        h.settings, rpd::app::mode_services{h.tasks, h.streams, h.queues, h.mailboxes},
+        h.settings, rpd::app::mode_services{h.tasks, h.streams, h.queues, h.mailboxes, h.history},
         [&h] { return h.redis_up; },
         [] { return std::string("# TYPE redis_push_connections_open gauge\n"); }, *h.ctx);
     {

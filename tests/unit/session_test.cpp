@@ -11,6 +11,7 @@
 #include "redis_push/queues/queue_service.hpp"
 #include "redis_push/redis/command_connection.hpp"
 #include "redis_push/redis/subscriber_pool.hpp"
+#include "redis_push/streams/history_service.hpp"
 #include "redis_push/streams/stream_service.hpp"
 #include "redis_push/tasks/task_service.hpp"
 
@@ -87,7 +88,7 @@ protected:
     void make_context() {
         ctx_ = std::make_unique<http::context>(settings);
         endpoints_ = std::make_unique<rpd::app::endpoint_set>(
-            settings, rpd::app::mode_services{tasks, streams, queues, mailboxes},
+            settings, rpd::app::mode_services{tasks, streams, queues, mailboxes, history},
             [this] { return redis_up; }, [] { return metrics_text(); }, *ctx_);
     }
 
@@ -167,6 +168,7 @@ protected:
     rpd::streams::stream_service streams{ioc, commands, subscribers, {}};
     rpd::queues::queue_service queues{ioc, commands, subscribers, {}};
     rpd::mailboxes::mailbox_service mailboxes{ioc, commands, subscribers, {}, {}};
+    rpd::streams::history_service history{ioc, commands, {}};
     bool redis_up = false;
     std::unique_ptr<http::context> ctx_;
     std::unique_ptr<rpd::app::endpoint_set> endpoints_;

@@ -91,6 +91,41 @@ TEST(RenderMessage, NonJsonValuesAreStrings) {
               R"("g":"\"open","h":"NaN","i":"01"})");
 }
 
+// The fast paths (plain integers, plain ASCII strings, values that cannot
+// be JSON) render exactly what the JSON parser would.
+TEST(RenderMessage, FastPathsRenderAsTheParserWould) {
+    for (const std::string v : {"0",
+                                "-1",
+                                "42",
+                                "-0",
+                                "007",
+                                "123456789012345678",
+                                "1234567890123456789",
+                                "12345678901234567890",
+                                "-9223372036854775808",
+                                "1e3",
+                                "1.50",
+                                " 5",
+                                "5 ",
+                                "true ",
+                                "nul",
+                                "falsey",
+                                "user-17",
+                                "a/b",
+                                "caf\xc3\xa9",
+                                "x\x7fy",
+                                "-",
+                                "--1",
+                                "+1"}) {
+        const auto out = render("1-0", {"v", v});
+        const auto parsed = json::parse(v, nullptr, false);
+        const auto want = parsed.is_discarded() ? json(v) : parsed;
+        EXPECT_EQ(out, "{\"offset\":\"1-0\",\"v\":" +
+                           want.dump(-1, ' ', false, json::error_handler_t::replace) + "}")
+            << v;
+    }
+}
+
 TEST(RenderMessage, SpecialCharactersAreEscaped) {
     const auto out = render("1-0", {"quo\"te", "line\nbreak\ttab\x01", "back\\slash", "\x7f"});
     const auto j = json::parse(out);

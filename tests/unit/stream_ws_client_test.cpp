@@ -101,8 +101,12 @@ TEST_F(WsClient, UnknownOrMissingTypeEchoesTheId) {
     EXPECT_EQ(send_json({{"id", {{"k", {1, "x"}}}}}),
               std::vector<json>{error("Unknown type", {{"k", {1, "x"}}})});
     EXPECT_EQ(send_json({{"type", 1}}), std::vector<json>{error("Unknown type")});
-    EXPECT_EQ(send_json({{"type", "fetch"}, {"id", nullptr}}),
+    // The daemon's frame types are not the client's.
+    EXPECT_EQ(send_json({{"type", "row"}, {"id", nullptr}}),
               std::vector<json>{error("Unknown type", nullptr)});
+    // fetch / accepted / end are the history mode's; off here.
+    EXPECT_EQ(send_json({{"type", "fetch"}, {"id", nullptr}}),
+              std::vector<json>{error("History mode is switched off", nullptr)});
 }
 
 TEST_F(WsClient, StreamModeOff) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "redis_push/config/config.hpp"
+#include "redis_push/endpoints/history_endpoint.hpp"
 #include "redis_push/endpoints/mailbox_endpoint.hpp"
 #include "redis_push/endpoints/mode_name.hpp"
 #include "redis_push/endpoints/operations_endpoints.hpp"
@@ -33,6 +34,9 @@ struct endpoint_refs {
     http::endpoint* mailbox = nullptr;
     http::endpoint* websocket = nullptr;
     const std::vector<std::string>* websocket_paths = nullptr;
+    // Under /stream/ on its own only while the stream mode is off; else the
+    // stream endpoint passes /stream/<name>/history on to it.
+    http::endpoint* history = nullptr;
 };
 void register_endpoints(http::router& routes, const endpoint_refs& e);
 
@@ -42,6 +46,7 @@ struct mode_services {
     streams::stream_service& streams;
     queues::queue_service& queues;
     mailboxes::mailbox_service& mailboxes;
+    streams::history_service& history;
 };
 
 // The wiring of the HTTP side: every endpoint, built from the settings and
@@ -66,6 +71,7 @@ private:
     // Names of the modes: signed with the task secret, under their own purpose.
     endpoints::mode_names stream_names_;
     std::unique_ptr<tasks::task_signer> publish_signer_; // full-length HMAC; null: no secret
+    endpoints::history_endpoint history_;
     endpoints::stream_endpoint stream_;
     endpoints::mode_names queue_names_;
     endpoints::queue_endpoint queue_;

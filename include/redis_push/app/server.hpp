@@ -9,6 +9,7 @@
 #include "redis_push/redis/command_connection.hpp"
 #include "redis_push/redis/keyspace_events.hpp"
 #include "redis_push/redis/subscriber_pool.hpp"
+#include "redis_push/streams/history_service.hpp"
 #include "redis_push/streams/stream_service.hpp"
 #include "redis_push/tasks/task_service.hpp"
 
@@ -55,6 +56,7 @@ private:
     streams::stream_service streams_;
     queues::queue_service queues_;
     mailboxes::mailbox_service mailboxes_;
+    streams::history_service history_;
     redis::keyspace_events keyspace_events_;
     http::context http_;
     endpoint_set endpoints_;

@@ -2,6 +2,7 @@
 
 #include "redis_push/config/config.hpp"
 #include "redis_push/endpoints/mode_name.hpp"
+#include "redis_push/endpoints/ws_fetch.hpp"
 #include "redis_push/feed/feed.hpp"
 #include "redis_push/http/websocket.hpp"
 #include "redis_push/http/ws_mailbox_sink.hpp"
@@ -27,6 +28,7 @@ struct ws_client_settings {
     std::uint32_t max_subscriptions = 100;
     mailboxes::mailbox_service* mailboxes = nullptr; // null: the mailbox mode is switched off
     const mode_names* mailbox_names = nullptr;
+    streams::history_service* history = nullptr; // null: the history mode is switched off
 };
 
 // One WebSocket connection's side of the protocol: each text frame is one
@@ -62,6 +64,7 @@ private:
     std::unique_ptr<http::ws_mailbox_sink> mailbox_sink_;            // once identified
     feed::handle mailbox_;        // after its sink: it goes first
     std::shared_ptr<char> alive_; // replies to this client's commands check it
+    ws_fetches fetches_;          // history fetches (fetch / accepted / end)
 };
 
 } // namespace rpd::endpoints

@@ -21,6 +21,7 @@ enum class transport : std::uint8_t {
     sse,       // text/event-stream: retry, events, comment keepalives
     batch,     // a stream long-poll: the first burst of events as one JSON array
     item,      // a queue or mailbox long-poll: one complete answer, the item or an error
+    page,      // a history page: one JSON answer, the gap header when there was one
 };
 
 // A connection an endpoint took over (a WebSocket upgrade, as Beast's

@@ -20,6 +20,7 @@ enum class request_mode : std::uint8_t {
     stream,  // anything under /stream/ (MODES.md 3)
     queue,   // anything under /queue/ (MODES.md 1)
     mailbox, // /mailbox/ and WebSocket identifies (MODES.md 2)
+    history, // /stream/<name>/history
     count_
 };
 

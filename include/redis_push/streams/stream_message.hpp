@@ -25,6 +25,9 @@ using shared_batch = std::shared_ptr<const message_batch>;
 // named `offset` is left out (the id is the offset). Invalid UTF-8 is
 // replaced, never thrown on.
 std::string render_message(std::string_view offset, const redis::reply& fields);
+// The same, appended to `out` (a page's body is built without a copy per
+// message).
+void append_message(std::string& out, std::string_view offset, const redis::reply& fields);
 
 // One XRANGE / XREAD / XREADGROUP entry: [id, [field, value, ...]].
 // nullopt when the reply has another shape (or, for XREADGROUP's pending
