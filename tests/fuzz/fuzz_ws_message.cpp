@@ -126,10 +126,21 @@ void check_call(std::string_view message, const std::vector<std::string>& frames
     }
     if (frames.size() > 1)
         fail("more than one frame for one request", message);
+    // redis-ws-alerts' identify (MODES.md 2) has its own shape; the harness
+    // has no mailbox mode, so it is always refused in that shape.
+    if (m.value("event", json()) == "identify") {
+        if (frames.size() != 1)
+            fail("an identify without exactly one answer", message);
+        const auto f = json::parse(frames[0]);
+        if (f.value("event", "") != "error" || !f.contains("error") || f.contains("type"))
+            fail("an identify answered with something else than an event error frame", frames[0]);
+        return;
+    }
     const auto type = m.find("type");
     const bool known =
         type != m.end() && type->is_string() &&
-        (*type == "subscribe" || *type == "unsubscribe" || *type == "publish" || *type == "ack");
+        (*type == "subscribe" || *type == "unsubscribe" || *type == "publish" || *type == "ack" ||
+         *type == "fetch" || *type == "accepted" || *type == "end");
     if (!known && frames.size() != 1)
         fail("an unknown type without an error frame", message);
     const auto id = m.find("id");
