@@ -110,8 +110,10 @@ void session::close() {
     feed_.reset();          // the client is gone: the feed is cancelled, tells nobody
     receipt_.settle(false); // an item its answer carried goes back
     // The sink stays until we go: close() may run inside one of its calls
-    // (a slow client dropped while an event is queued).
-    parser_.reset();
+    // (a slow client dropped while an event is queued). So does the parser:
+    // a read of a head or body in flight still uses it when it completes
+    // (Beast's read op looks at the parser after the socket's error), and
+    // freeing it here was a use-after-free (found under fd exhaustion).
     session_base::hook.unlink();
     stream_.close();
     hold_self_.reset(); // may destroy us: the last statement
