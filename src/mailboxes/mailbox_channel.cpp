@@ -2,16 +2,12 @@
 
 #include "redis_push/mailboxes/mailbox_service.hpp"
 #include "redis_push/redis/argv.hpp"
+#include "redis_push/redis/keyspace_events.hpp"
 
 namespace rpd::mailboxes {
 
 namespace {
 using kind = redis::reply::kind;
-
-bool removes_only(std::string_view event) {
-    return event.ends_with("pop") || event == "del" || event == "lrem" || event == "ltrim" ||
-           event == "expired" || event == "evicted" || event == "expire";
-}
 } // namespace
 
 mailbox_channel::mailbox_channel(mailbox_service& service, std::string key)
@@ -40,7 +36,7 @@ void mailbox_channel::left(mailbox_reader& r) {
 }
 
 void mailbox_channel::on_message(std::string_view event) {
-    if (!removes_only(event))
+    if (!redis::removes_only(event))
         ring();
 }
 
@@ -82,7 +78,7 @@ void mailbox_channel::drain() {
 void mailbox_channel::on_drained(const redis::reply& r) {
     const auto keep = shared_from_this();
     draining_ = false;
-    if (r.type == kind::error && r.value.find("WRONGTYPE") != std::string_view::npos)
+    if (redis::is_wrong_type(r))
         return end_all(feed::end_reason::wrong_type);
     if (r.type != kind::array || r.empty()) {
         // Nothing there: a long-poll that asked for no wait has its answer.

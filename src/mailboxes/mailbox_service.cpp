@@ -2,6 +2,7 @@
 
 #include "redis_push/mailboxes/mailbox_channel.hpp"
 #include "redis_push/redis/argv.hpp"
+#include "redis_push/redis/keyspace_events.hpp"
 #include "redis_push/util/visit_held.hpp"
 
 #include <spdlog/spdlog.h>
@@ -60,7 +61,7 @@ mailbox_service::mailbox_service(boost::asio::io_context& ioc, redis::command_co
 mailbox_service::~mailbox_service() = default;
 
 std::string mailbox_service::doorbell_of(const std::string& key) const {
-    return "__keyspace@" + std::to_string(settings_.db) + "__:" + key;
+    return redis::keyspace_channel(settings_.db, key);
 }
 
 std::shared_ptr<mailbox_channel> mailbox_service::channel_for(std::string_view identity) {
@@ -133,7 +134,7 @@ void mailbox_service::length(std::string_view identity,
     commands_.command(redis::argv{"LLEN", key}, [done = std::move(done)](const redis::reply& r) {
         if (r.type == kind::integer)
             return done(r.integer);
-        if (r.type == kind::error && r.value.find("WRONGTYPE") != std::string_view::npos)
+        if (redis::is_wrong_type(r))
             return done(-1);
         done(std::nullopt);
     });

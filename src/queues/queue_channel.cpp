@@ -3,6 +3,7 @@
 #include "redis_push/queues/queue_scripts.hpp"
 #include "redis_push/queues/queue_service.hpp"
 #include "redis_push/redis/argv.hpp"
+#include "redis_push/redis/keyspace_events.hpp"
 
 #include <algorithm>
 
@@ -15,12 +16,6 @@ using kind = redis::reply::kind;
 // 100,000 waiters on one queue is served a thousand at a time.
 constexpr std::size_t max_round = 1000;
 
-// Events that cannot have added anything (our own takes cause most of
-// them): no round for those.
-bool removes_only(std::string_view event) {
-    return event.ends_with("pop") || event == "del" || event == "lrem" || event == "ltrim" ||
-           event == "expired" || event == "evicted" || event == "expire";
-}
 } // namespace
 
 queue_channel::queue_channel(queue_service& service, std::string name)
@@ -35,7 +30,7 @@ void queue_channel::open() {
 }
 
 void queue_channel::on_message(std::string_view event) {
-    if (!removes_only(event))
+    if (!redis::removes_only(event))
         ring();
 }
 
@@ -97,7 +92,7 @@ void queue_channel::on_taken(const redis::reply& r) {
     taking_ = false;
     std::vector<round_member> round = std::move(round_);
     round_.clear();
-    if (r.type == kind::error && r.value.find("WRONGTYPE") != std::string_view::npos) {
+    if (redis::is_wrong_type(r)) {
         for (auto& m : round)
             if (auto w = m.waiter.lock())
                 w->end(feed::end_reason::wrong_type);

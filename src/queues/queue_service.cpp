@@ -3,6 +3,7 @@
 #include "redis_push/queues/queue_channel.hpp"
 #include "redis_push/queues/queue_scripts.hpp"
 #include "redis_push/redis/argv.hpp"
+#include "redis_push/redis/keyspace_events.hpp"
 #include "redis_push/util/visit_held.hpp"
 
 #include <spdlog/spdlog.h>
@@ -13,10 +14,6 @@ namespace rpd::queues {
 
 namespace {
 using kind = redis::reply::kind;
-
-bool wrong_type(const redis::reply& r) {
-    return r.type == kind::error && r.value.find("WRONGTYPE") != std::string_view::npos;
-}
 
 // Expired deliveries put back per queue and tick: bounds one script's run.
 constexpr int expired_per_tick = 1000;
@@ -30,7 +27,7 @@ queue_service::queue_service(boost::asio::io_context& ioc, redis::command_connec
 queue_service::~queue_service() = default;
 
 std::string queue_service::doorbell_of(std::string_view name) const {
-    return "__keyspace@" + std::to_string(settings_.db) + "__:" + settings_.queue_key(name);
+    return redis::keyspace_channel(settings_.db, settings_.queue_key(name));
 }
 
 std::string queue_service::new_delivery_id() {
@@ -113,7 +110,7 @@ void queue_service::publish(std::string_view name, std::string_view message,
     commands_.command(args, [done = std::move(done)](const redis::reply& r) {
         if (r.type == kind::integer)
             return done({outcome::done, r.integer});
-        done({wrong_type(r) ? outcome::wrong_type : outcome::unavailable, 0});
+        done({redis::is_wrong_type(r) ? outcome::wrong_type : outcome::unavailable, 0});
     });
 }
 
@@ -123,7 +120,7 @@ void queue_service::length(std::string_view name, std::function<void(const resul
     commands_.command(args, [done = std::move(done)](const redis::reply& r) {
         if (r.type == kind::integer)
             return done({outcome::done, r.integer});
-        done({wrong_type(r) ? outcome::wrong_type : outcome::unavailable, 0});
+        done({redis::is_wrong_type(r) ? outcome::wrong_type : outcome::unavailable, 0});
     });
 }
 
@@ -136,7 +133,7 @@ void queue_service::ack(std::string_view name, std::string_view delivery_id,
     commands_.command(args, [done = std::move(done)](const redis::reply& r) {
         if (r.type == kind::integer)
             return done({r.integer == 1 ? outcome::done : outcome::not_found, r.integer});
-        done({wrong_type(r) ? outcome::wrong_type : outcome::unavailable, 0});
+        done({redis::is_wrong_type(r) ? outcome::wrong_type : outcome::unavailable, 0});
     });
 }
 

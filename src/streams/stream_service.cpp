@@ -1,6 +1,7 @@
 #include "redis_push/streams/stream_service.hpp"
 
 #include "redis_push/redis/argv.hpp"
+#include "redis_push/redis/keyspace_events.hpp"
 #include "redis_push/streams/stream_channel.hpp"
 #include "redis_push/util/visit_held.hpp"
 
@@ -17,7 +18,7 @@ stream_service::stream_service(boost::asio::io_context& ioc, redis::command_conn
 stream_service::~stream_service() = default;
 
 std::string stream_service::doorbell_of(const std::string& key) const {
-    return "__keyspace@" + std::to_string(settings_.db) + "__:" + key;
+    return redis::keyspace_channel(settings_.db, key);
 }
 
 std::shared_ptr<stream_channel> stream_service::channel_for(std::string_view name) {

@@ -2,10 +2,26 @@
 
 #include "redis_push/redis/command_connection.hpp"
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
 namespace rpd::redis {
+
+// The channel of a key's keyspace notifications: a doorbell.
+inline std::string keyspace_channel(std::uint32_t db, std::string_view key) {
+    std::string channel = "__keyspace@" + std::to_string(db) + "__:";
+    channel.append(key);
+    return channel;
+}
+
+// Whether a list's keyspace event can only have removed elements (pops,
+// including our own takes, deletions, trims, expiry): no reason to look
+// for new messages.
+inline bool removes_only(std::string_view event) {
+    return event.ends_with("pop") || event == "del" || event == "lrem" || event == "ltrim" ||
+           event == "expired" || event == "evicted" || event == "expire";
+}
 
 // The keyspace notifications the modes' doorbells need (MODES.md 0): with
 // "auto" the missing flags are added to notify-keyspace-events with CONFIG

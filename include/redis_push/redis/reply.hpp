@@ -75,4 +75,9 @@ private:
     std::size_t index_ = 0;
 };
 
+// The key holds another Redis type (also when a script's call hit it).
+inline bool is_wrong_type(const reply& r) {
+    return r.type == reply::kind::error && r.value.find("WRONGTYPE") != std::string_view::npos;
+}
+
 } // namespace rpd::redis
