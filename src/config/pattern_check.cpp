@@ -1,16 +1,11 @@
 #include "redis_push/config/pattern_check.hpp"
 
+#include "key_table.hpp"
 #include "redis_push/config/loader.hpp"
 
 #include <cstdint>
 
 namespace rpd::config {
-
-namespace {
-[[noreturn]] void fail(const std::string& key, const std::string& what) {
-    throw config_error(key + ": " + what);
-}
-} // namespace
 
 // libstdc++'s std::regex (GCC 12) has gaps an operator's typo can fall
 // into, all found by the config fuzzer: it reads {n,m} counts and \N
@@ -29,7 +24,8 @@ void check_pattern(std::string_view p, const std::string& key) {
         for (; i < p.size() && is_digit(p[i]); ++i) {
             n = n * 10 + static_cast<std::uint64_t>(p[i] - '0');
             if (n > largest)
-                fail(key, std::string("a ") + what + " above 1024, more than any task id may hold");
+                keys::fail(key, std::string("a ") + what +
+                                    " above 1024, more than any task id may hold");
         }
     };
     enum { none, quantified, lazy } after = none; // what the previous token was
@@ -78,8 +74,8 @@ void check_pattern(std::string_view p, const std::string& key) {
         } else if (after == quantified && c == '?') {
             after = lazy; // "*?", "{2}?": the lazy form, still one quantifier
         } else if (after != none) {
-            fail(key, "a quantifier after a quantifier (like a** or a{2}+) is not a valid "
-                      "ECMAScript regular expression");
+            keys::fail(key, "a quantifier after a quantifier (like a** or a{2}+) is not a valid "
+                            "ECMAScript regular expression");
         } else {
             after = quantified;
         }

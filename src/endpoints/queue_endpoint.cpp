@@ -1,8 +1,8 @@
 #include "redis_push/endpoints/queue_endpoint.hpp"
 
+#include "redis_push/endpoints/answer_later.hpp"
 #include "redis_push/endpoints/publish_token.hpp"
 #include "redis_push/endpoints/wait_request.hpp"
-#include "redis_push/feed/pending_answer.hpp"
 
 #include <algorithm>
 
@@ -19,16 +19,6 @@ bool valid_delivery_id(std::string_view id) {
     return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
         return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
                c == '-' || c == '_';
-    });
-}
-
-// One command's answer, held like any feed; `answer` gets the pending
-// answer and the result.
-template <class Start> void answer_later(http::exchange& ex, Start start) {
-    ex.hold(http::transport::item, [&](feed::sink& sink) {
-        auto pending = std::make_shared<feed::pending_answer>(sink);
-        start(pending);
-        return feed::handle(pending);
     });
 }
 
@@ -80,7 +70,7 @@ void queue_endpoint::take(http::exchange& ex, const std::string& name) {
 }
 
 void queue_endpoint::length(http::exchange& ex, const std::string& name) {
-    answer_later(ex, [&](std::shared_ptr<feed::pending_answer> pending) {
+    answer_later(ex, http::transport::item, [&](std::shared_ptr<feed::pending_answer> pending) {
         queues_.length(name, [pending](const queues::queue_service::result& r) {
             if (r.type != outcome::done)
                 return pending->finish(failure(r.type), {});
@@ -96,7 +86,7 @@ void queue_endpoint::publish(http::exchange& ex, const std::string& name) {
         return ex.respond_error(403, "Forbidden", request_result::forbidden);
     if (req.body.size() > settings_.max_message_bytes)
         return ex.respond_error(413, "Request too large", request_result::too_large);
-    answer_later(ex, [&](std::shared_ptr<feed::pending_answer> pending) {
+    answer_later(ex, http::transport::item, [&](std::shared_ptr<feed::pending_answer> pending) {
         queues_.publish(name, req.body, [pending](const queues::queue_service::result& r) {
             if (r.type != outcome::done)
                 return pending->finish(failure(r.type), {});
@@ -110,7 +100,7 @@ void queue_endpoint::ack(http::exchange& ex, const std::string& name,
                          std::string_view delivery_id) {
     if (!valid_delivery_id(delivery_id))
         return ex.respond_error(404, "Not Found", request_result::not_found);
-    answer_later(ex, [&](std::shared_ptr<feed::pending_answer> pending) {
+    answer_later(ex, http::transport::item, [&](std::shared_ptr<feed::pending_answer> pending) {
         queues_.ack(name, delivery_id, [pending](const queues::queue_service::result& r) {
             if (r.type == outcome::done)
                 return pending->finish(feed::end_reason::acknowledged, {});

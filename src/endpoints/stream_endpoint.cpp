@@ -1,10 +1,10 @@
 #include "redis_push/endpoints/stream_endpoint.hpp"
 
+#include "redis_push/endpoints/answer_later.hpp"
 #include "redis_push/endpoints/publish_token.hpp"
 #include "redis_push/endpoints/query_params.hpp"
 #include "redis_push/endpoints/stream_read_request.hpp"
 #include "redis_push/endpoints/task_endpoint.hpp"
-#include "redis_push/feed/pending_answer.hpp"
 
 #include "redis_push/util/json_depth.hpp"
 
@@ -18,15 +18,6 @@ using http::request_result;
 
 void invalid_parameter(http::exchange& ex) {
     ex.respond_error(400, "Invalid parameter", request_result::invalid_parameter);
-}
-
-// A feed of one command's answer, held like any feed.
-template <class Start> void answer_later(http::exchange& ex, Start start) {
-    ex.hold(http::transport::long_poll, [&](feed::sink& sink) {
-        auto pending = std::make_shared<feed::pending_answer>(sink);
-        start(pending);
-        return feed::handle(pending);
-    });
 }
 } // namespace
 
@@ -102,17 +93,18 @@ void stream_endpoint::publish(http::exchange& ex, const std::string& name) {
     } else {
         return invalid_parameter(ex);
     }
-    answer_later(ex, [&](std::shared_ptr<feed::pending_answer> pending) {
-        streams_.publish(name, *fields, maxlen, [pending](const auto& r) {
-            using kind = streams::stream_service::publish_result::kind;
-            if (r.type == kind::published)
-                return pending->finish(feed::end_reason::created,
-                                       nlohmann::json{{"offset", r.offset}}.dump());
-            pending->finish(r.type == kind::wrong_type ? feed::end_reason::wrong_type
-                                                       : feed::end_reason::unavailable,
-                            {});
-        });
-    });
+    answer_later(ex, http::transport::long_poll,
+                 [&](std::shared_ptr<feed::pending_answer> pending) {
+                     streams_.publish(name, *fields, maxlen, [pending](const auto& r) {
+                         using kind = streams::stream_service::publish_result::kind;
+                         if (r.type == kind::published)
+                             return pending->finish(feed::end_reason::created,
+                                                    nlohmann::json{{"offset", r.offset}}.dump());
+                         pending->finish(r.type == kind::wrong_type ? feed::end_reason::wrong_type
+                                                                    : feed::end_reason::unavailable,
+                                         {});
+                     });
+                 });
 }
 
 void stream_endpoint::ack(http::exchange& ex, const std::string& name) {
@@ -139,17 +131,18 @@ void stream_endpoint::ack(http::exchange& ex, const std::string& name) {
     }
     if (ids.empty())
         return ex.respond(200, R"({"acked":0})", request_result::ok);
-    answer_later(ex, [&](std::shared_ptr<feed::pending_answer> pending) {
-        streams_.ack(name, group, ids, [pending](const auto& r) {
-            using kind = streams::stream_service::ack_result::kind;
-            if (r.type == kind::acked)
-                return pending->finish(feed::end_reason::found,
-                                       nlohmann::json{{"acked", r.count}}.dump());
-            pending->finish(r.type == kind::wrong_type ? feed::end_reason::wrong_type
-                                                       : feed::end_reason::unavailable,
-                            {});
-        });
-    });
+    answer_later(ex, http::transport::long_poll,
+                 [&](std::shared_ptr<feed::pending_answer> pending) {
+                     streams_.ack(name, group, ids, [pending](const auto& r) {
+                         using kind = streams::stream_service::ack_result::kind;
+                         if (r.type == kind::acked)
+                             return pending->finish(feed::end_reason::found,
+                                                    nlohmann::json{{"acked", r.count}}.dump());
+                         pending->finish(r.type == kind::wrong_type ? feed::end_reason::wrong_type
+                                                                    : feed::end_reason::unavailable,
+                                         {});
+                     });
+                 });
 }
 
 } // namespace rpd::endpoints

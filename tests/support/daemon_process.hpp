@@ -23,6 +23,10 @@ enum class start_wait {
     none,      // just spawn
 };
 
+// The UndefinedBehaviorSanitizer reports in a daemon's stderr, one line
+// each, except the false "invalid vptr" of a daemon out of descriptors.
+std::vector<std::string> undefined_behaviour_reports(const std::string& daemon_stderr);
+
 class daemon_process {
 public:
     struct options {
@@ -54,6 +58,11 @@ public:
     const std::string& config_path() const { return config_path_; }
     pid_t pid() const { return proc_.pid(); }
     bool running() { return proc_.running(); }
+    // Built with AddressSanitizer (the sanitize label runs the black-box
+    // suites against that build): freed memory sits in ASan's quarantine and
+    // every allocation has a redzone, so RSS says nothing of our memory
+    // bounds there; tests check those bounds against the Release daemon only.
+    bool sanitized() const;
 
     void signal(int sig) { proc_.signal(sig); }
     void terminate();
@@ -68,6 +77,7 @@ public:
     std::optional<double> metric(const std::string& name);
 
 private:
+    std::vector<std::pair<std::string, std::string>> child_env() const;
     bool start_once(std::chrono::milliseconds timeout);
 
     options opts_;
